@@ -1,0 +1,1 @@
+"""Landing zone → raw tables: declarative entity specs read by one loader."""

@@ -1,0 +1,431 @@
+"""One loader for every landing entity: DuckDB reads the files, SQL types and judges the rows.
+
+For each entity the loader
+1. lists the landing files dated on or before the night (``as_of``),
+2. skips files already loaded with the same content (size+mtime, then a content hash),
+3. reads the new/changed files in batches with DuckDB's own CSV reader (or line by line for
+   jsonl), keeping the physical line number of every row,
+4. types the values per the entity spec; rows that break a rule go to
+   ``quarantine.rejected_rows`` with file, line and reason, the others to ``raw.<entity>``,
+5. replaces what a changed file delivered before, and writes one ``audit.load_log`` row per
+   file, all in one transaction per batch (a crash leaves the warehouse as before the batch).
+
+No Python loop touches rows: Python only lists files and builds SQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from .specs import EntitySpec
+from .typing_sql import SQL_TYPES, quote_ident, quote_literal, reason_expr, typed_expr
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(csv|jsonl)$")
+BATCH_FILES = 400
+BATCH_BYTES = 512 * 1024 * 1024
+_LINE_DELIM = "\x01"  # a byte that never appears in text exports: read a file as whole lines
+META_COLUMNS = {
+    "_file_path": "VARCHAR", "_file_date": "DATE", "_line": "BIGINT",
+    "_load_id": "VARCHAR", "_loaded_at": "TIMESTAMP",
+}
+
+DDL = """
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE SCHEMA IF NOT EXISTS audit;
+CREATE SCHEMA IF NOT EXISTS quarantine;
+CREATE TABLE IF NOT EXISTS audit.load_log (
+    load_id VARCHAR, source VARCHAR, entity VARCHAR, file_path VARCHAR, file_date DATE,
+    file_hash VARCHAR, file_size BIGINT, file_mtime DOUBLE,
+    rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
+    status VARCHAR, message VARCHAR, loaded_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS quarantine.rejected_rows (
+    source VARCHAR, entity VARCHAR, file_path VARCHAR, line BIGINT, reason VARCHAR,
+    record VARCHAR, load_id VARCHAR, quarantined_at TIMESTAMP
+);
+"""
+
+
+@dataclass
+class LandingFile:
+    path: Path
+    rel: str  # <source>/<entity>/<YYYY-MM-DD>.<ext>, as in audit.load_log
+    file_date: dt.date
+    size: int
+    mtime: float
+    hash: str = ""
+    reload: bool = False
+    has_blank_line: bool = False
+
+
+@dataclass
+class EntityLoad:
+    """What one night did to one entity; no personal data, safe for Dagster metadata."""
+
+    entity: str
+    files_seen: int = 0
+    files_loaded: int = 0
+    files_reloaded: int = 0
+    files_skipped: int = 0
+    files_refused: int = 0
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    refused: list[str] = field(default_factory=list)  # "<file>: <reason>"
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+
+
+def discover(landing_dir: Path, spec: EntitySpec, as_of: dt.date) -> tuple[list[LandingFile], list[str]]:
+    """Files of one entity dated on or before `as_of`; names that break the contract are returned apart."""
+    folder = landing_dir / spec.source / spec.entity
+    if not folder.is_dir():
+        return [], []  # a silo that delivered nothing is normal
+    files, misnamed = [], []
+    for p in sorted(folder.iterdir()):
+        if not p.is_file() or p.name.startswith("."):
+            continue
+        m = FILE_NAME.match(p.name)
+        if not m or m.group(2) != spec.ext:
+            misnamed.append(p.name)
+            continue
+        try:
+            day = dt.date.fromisoformat(m.group(1))
+        except ValueError:
+            misnamed.append(p.name)
+            continue
+        if day > as_of:
+            continue  # belongs to a later night (history replay with DATAMART_AS_OF)
+        st = p.stat()
+        files.append(LandingFile(p, f"{spec.source}/{spec.entity}/{p.name}", day, st.st_size, st.st_mtime))
+    return files, misnamed
+
+
+def _hash(path: Path) -> tuple[str, bool]:
+    """Content hash, and whether the file holds a blank line (it shifts line numbers)."""
+    h = hashlib.blake2b(digest_size=16)
+    blank, last = False, b"\n"
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 22):
+            h.update(chunk)
+            probe = last + chunk
+            blank = blank or b"\n\n" in probe or b"\n\r\n" in probe
+            last = chunk[-2:]
+    return h.hexdigest(), blank
+
+
+def _previous_loads(con: duckdb.DuckDBPyConnection, spec: EntitySpec) -> dict[str, tuple]:
+    rows = con.execute(
+        """SELECT file_path, file_hash, file_size, file_mtime FROM audit.load_log
+           WHERE source = ? AND entity = ?
+           QUALIFY row_number() OVER (PARTITION BY file_path ORDER BY loaded_at DESC) = 1""",
+        [spec.source, spec.entity],
+    ).fetchall()
+    return {r[0]: r[1:] for r in rows}
+
+
+def _to_load(con, spec: EntitySpec, files: list[LandingFile]) -> tuple[list[LandingFile], int]:
+    previous = _previous_loads(con, spec)
+    todo, skipped = [], 0
+    for f in files:
+        prev = previous.get(f.rel)
+        if prev and prev[1] == f.size and prev[2] == f.mtime:
+            skipped += 1
+            continue
+        f.hash, f.has_blank_line = _hash(f.path)
+        if prev and prev[0] == f.hash:
+            skipped += 1
+            continue
+        f.reload = prev is not None
+        todo.append(f)
+    return todo, skipped
+
+
+def _header(f: LandingFile, spec: EntitySpec) -> list[str] | None:
+    """CSV header fields; None for an empty file."""
+    with f.path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+        first = fh.readline()
+    if not first.strip():
+        return None
+    return [c.strip().lstrip("\ufeff") for c in next(csv.reader([first], delimiter=spec.delimiter))]
+
+
+def ensure_raw_table(con, spec: EntitySpec, extra_columns: list[str]) -> None:
+    cols = [f"{quote_ident(f.name)} {SQL_TYPES[f.type]}" for f in spec.fields]
+    cols += [f"{quote_ident(k)} {v}" for k, v in META_COLUMNS.items()]
+    con.execute(f"CREATE TABLE IF NOT EXISTS {spec.raw_table} ({', '.join(cols)})")
+    existing = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema='raw' AND table_name=?",
+        [spec.name]).fetchall()}
+    for extra in extra_columns:
+        if extra not in existing:  # contract: extra columns are kept in raw, ignored downstream
+            con.execute(f"ALTER TABLE {spec.raw_table} ADD COLUMN {quote_ident(extra)} VARCHAR")
+
+
+def _file_list(files: list[LandingFile]) -> str:
+    return "[" + ", ".join(quote_literal(str(f.path)) for f in files) + "]"
+
+
+def _read_lines(con, files: list[LandingFile], table: str) -> None:
+    """Every physical line of the files, numbered from 1 per file."""
+    # A table created from a scan keeps the scan's order (preserve_insertion_order), so rowid
+    # order is file order; CSV readers expose no row number of their own.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {table}_scan AS
+        SELECT filename, line FROM read_csv({_file_list(files)}, columns={{'line': 'VARCHAR'}},
+            header=false, delim={quote_literal(_LINE_DELIM)}, quote='', escape='',
+            auto_detect=false, filename=true, strict_mode=false)
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT filename, line, (rowid - min(rowid) OVER (PARTITION BY filename) + 1)::BIGINT AS _line
+        FROM (SELECT rowid, * FROM {table}_scan)
+    """)
+    con.execute(f"DROP TABLE {table}_scan")
+
+
+def _stage_csv(con, spec: EntitySpec, files: list[LandingFile], header: list[str]) -> None:
+    """Parse a batch of CSV files with one header into temp table _rows (+ parser rejects in _rej)."""
+    columns = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in header) + "}"
+    con.execute("DROP TABLE IF EXISTS _rej; DROP TABLE IF EXISTS _rej_scan")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _parsed AS
+        SELECT * FROM read_csv({_file_list(files)}, columns={columns}, header=true,
+            delim={quote_literal(spec.delimiter)}, quote='"', escape='"', auto_detect=false,
+            filename=true, ignore_errors=true, store_rejects=true,
+            rejects_table='_rej', rejects_scan='_rej_scan', strict_mode=true)
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _rejects AS
+        SELECT s.file_path AS filename, r.line AS _line,
+               'unparseable: ' || lower(r.error_type) AS reason, r.csv_line AS record,
+               greatest(1, len(string_split(trim(r.csv_line, chr(10) || chr(13)), chr(10)))) AS span
+        FROM _rej r JOIN _rej_scan s USING (scan_id, file_id)
+        -- the reader reports one error per faulty column: one quarantine row per record
+        QUALIFY row_number() OVER (PARTITION BY r.scan_id, r.file_id, r.line ORDER BY r.column_idx) = 1
+    """)
+    ordinal = "(rowid - min(rowid) OVER (PARTITION BY filename) + 1)"
+    has_rejects = con.execute("SELECT count(*) FROM _rejects").fetchone()[0] > 0
+    if not has_rejects and not any(f.has_blank_line for f in files):
+        # one record per physical line: the header is line 1
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _rows AS SELECT *, {ordinal} + 1 AS _line "
+                    f"FROM (SELECT rowid, * FROM _parsed)")
+        return
+    # Map the n-th parsed record of a file onto the n-th physical line that holds a record:
+    # not the header, not blank, not a line a rejected record started on or spilled over.
+    _read_lines(con, files, "_lines")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _rows AS
+        WITH excluded AS (
+            SELECT filename, _line + i AS _line FROM _rejects, range(span) t(i)
+        ), record_lines AS (
+            SELECT filename, _line,
+                   row_number() OVER (PARTITION BY filename ORDER BY _line) AS ordinal
+            FROM _lines
+            WHERE _line > 1 AND nullif(trim(line, chr(13) || ' '), '') IS NOT NULL
+              AND (filename, _line) NOT IN (SELECT (filename, _line) FROM excluded)
+        ), parsed AS (
+            SELECT *, {ordinal} AS ordinal FROM (SELECT rowid, * FROM _parsed)
+        )
+        SELECT p.* EXCLUDE (ordinal), coalesce(l._line, p.ordinal + 1) AS _line
+        FROM parsed p LEFT JOIN record_lines l USING (filename, ordinal)
+    """)
+
+
+def _stage_jsonl(con, spec: EntitySpec, files: list[LandingFile]) -> None:
+    """Read jsonl files line by line into _rows; invalid JSON lines become rejects."""
+    _read_lines(con, files, "_lines")
+    fields = ", ".join(
+        (f"json_extract(_j, '$.{f.name}')::VARCHAR AS {quote_ident(f.name)}" if f.type == "json"
+         else f"json_extract_string(_j, '$.{f.name}') AS {quote_ident(f.name)}")
+        for f in spec.fields
+    )
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _jl AS
+        SELECT filename, _line, line,
+               CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' THEN line::JSON END AS _j
+        FROM _lines WHERE nullif(trim(line, chr(13) || ' '), '') IS NOT NULL
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _rejects AS
+        SELECT filename, _line, 'unparseable: invalid JSON object' AS reason, line AS record
+        FROM _jl WHERE _j IS NULL
+    """)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _rows AS SELECT filename, _line, line AS _record, {fields} "
+                f"FROM _jl WHERE _j IS NOT NULL")
+
+
+def _load_batch(con, spec: EntitySpec, files: list[LandingFile], header: list[str] | None,
+                load_id: str, loaded_at: dt.datetime) -> dict[str, tuple[int, int, int]]:
+    """Load one batch inside the caller's transaction; returns per-file (read, loaded, quarantined)."""
+    if spec.fmt == "csv":
+        _stage_csv(con, spec, files, header)
+        extras = [c for c in header if c not in spec.column_names]
+        record = "to_json(struct_pack(" + ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in header) + "))::VARCHAR"
+    else:
+        _stage_jsonl(con, spec, files)
+        extras, record = [], "_record"
+    ensure_raw_table(con, spec, extras)
+    paths = {str(f.path): f for f in files}
+    rel_case = "CASE filename " + " ".join(
+        f"WHEN {quote_literal(p)} THEN {quote_literal(f.rel)}" for p, f in paths.items()) + " END"
+    date_case = "CASE filename " + " ".join(
+        f"WHEN {quote_literal(p)} THEN DATE {quote_literal(f.file_date.isoformat())}"
+        for p, f in paths.items()) + " END"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _judged AS SELECT *, {reason_expr(spec)} AS _reason FROM _rows")
+
+    reloads = [f.rel for f in files if f.reload]
+    if reloads:  # a changed file replaces everything it delivered before
+        rel_list = ", ".join(quote_literal(r) for r in reloads)
+        con.execute(f"DELETE FROM {spec.raw_table} WHERE _file_path IN ({rel_list})")
+        con.execute(f"DELETE FROM quarantine.rejected_rows WHERE file_path IN ({rel_list})")
+
+    typed = ", ".join(f"{typed_expr(f, quote_ident(f.name), spec.decimal_comma)} AS {quote_ident(f.name)}"
+                      for f in spec.fields)
+    extra_sel = "".join(f", {quote_ident(c)}" for c in extras)
+    con.execute(f"""
+        INSERT INTO {spec.raw_table} BY NAME
+        SELECT {typed}{extra_sel}, {rel_case} AS _file_path, {date_case} AS _file_date,
+               _line, ? AS _load_id, ?::TIMESTAMP AS _loaded_at
+        FROM _judged WHERE _reason IS NULL
+    """, [load_id, loaded_at])
+    con.execute(f"""
+        INSERT INTO quarantine.rejected_rows
+        SELECT ?, ?, {rel_case}, _line, _reason, {record}, ?, ?::TIMESTAMP FROM _judged WHERE _reason IS NOT NULL
+        UNION ALL
+        SELECT ?, ?, {rel_case}, _line, reason, record, ?, ?::TIMESTAMP FROM _rejects
+    """, [spec.source, spec.entity, load_id, loaded_at] * 2)
+    counts = con.execute("""
+        SELECT filename, count(*) FILTER (WHERE _reason IS NULL), count(*) FILTER (WHERE _reason IS NOT NULL)
+        FROM _judged GROUP BY filename
+    """).fetchall()
+    rejected = dict(con.execute("SELECT filename, count(*) FROM _rejects GROUP BY filename").fetchall())
+    out = {p: (0, 0, 0) for p in paths}
+    for filename, ok, bad in counts:
+        out[filename] = (ok + bad, ok, bad)
+    for filename, n in rejected.items():
+        read, ok, bad = out[filename]
+        out[filename] = (read + n, ok, bad + n)
+    for t in ("_parsed", "_rows", "_judged", "_rejects", "_lines", "_jl", "_rej", "_rej_scan"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return out
+
+
+def _log(con, spec, f: LandingFile, load_id, loaded_at, read, ok, bad, status, message=None) -> None:
+    con.execute(
+        "INSERT INTO audit.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [load_id, spec.source, spec.entity, f.rel, f.file_date, f.hash, f.size, f.mtime,
+         read, ok, bad, status, message, loaded_at],
+    )
+
+
+def _safe_error(exc: Exception) -> str:
+    """A reason for a refused file that never echoes file content (it may hold personal data)."""
+    text = str(exc)
+    if "UTF" in text or "unicode" in text.lower():
+        return "not valid UTF-8"
+    if "Expected Number of Columns" in text or "columns" in text.lower():
+        return "rows do not match the header"
+    return f"unreadable {type(exc).__name__}"
+
+
+def _batches(files: list[LandingFile]):
+    batch, size = [], 0
+    for f in files:
+        if batch and (len(batch) >= BATCH_FILES or size + f.size > BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(f)
+        size += f.size
+    if batch:
+        yield batch
+
+
+def load_entity(con: duckdb.DuckDBPyConnection, landing_dir: Path, spec: EntitySpec, as_of: dt.date,
+                load_id: str) -> EntityLoad:
+    ensure_schema(con)
+    result = EntityLoad(spec.name)
+    files, misnamed = discover(landing_dir, spec, as_of)
+    result.files_seen = len(files)
+    for name in misnamed:
+        result.refused.append(f"{spec.source}/{spec.entity}/{name}: name is not <YYYY-MM-DD>.{spec.ext}")
+    todo, result.files_skipped = _to_load(con, spec, files)
+    loaded_at = dt.datetime.now().replace(microsecond=0)
+
+    groups: dict[tuple, list[LandingFile]] = {}
+    for f in todo:
+        if f.size == 0 and spec.fmt == "csv":
+            con.execute("BEGIN")
+            _log(con, spec, f, load_id, loaded_at, 0, 0, 0, "refused", "empty file: no header row")
+            con.execute("COMMIT")
+            result.files_refused += 1
+            result.refused.append(f"{f.rel}: empty file: no header row")
+            continue
+        header = _header(f, spec) if spec.fmt == "csv" else None
+        if header is not None:
+            missing = [c for c in spec.column_names if c not in header]
+            if missing or len(set(header)) != len(header):
+                why = (f"header lacks columns {', '.join(missing)}" if missing
+                       else "header repeats a column name")
+                con.execute("BEGIN")
+                _log(con, spec, f, load_id, loaded_at, 0, 0, 0, "refused", why)
+                con.execute("COMMIT")
+                result.files_refused += 1
+                result.refused.append(f"{f.rel}: {why}")
+                continue
+        groups.setdefault(tuple(header or ()), []).append(f)
+
+    for header, group in groups.items():
+        for batch in _batches(group):
+            for part in _attempt(con, spec, batch, list(header) or None, load_id, loaded_at, result):
+                # a batch failed as a whole: load its files one by one to isolate the bad one
+                try:
+                    _run_batch(con, spec, [part], list(header) or None, load_id, loaded_at, result)
+                except duckdb.Error as exc:
+                    con.execute("ROLLBACK")
+                    why = _safe_error(exc)
+                    con.execute("BEGIN")
+                    _log(con, spec, part, load_id, loaded_at, 0, 0, 0, "refused", why)
+                    con.execute("COMMIT")
+                    result.files_refused += 1
+                    result.refused.append(f"{part.rel}: {why}")
+    return result
+
+
+def _attempt(con, spec, batch, header, load_id, loaded_at, result) -> list[LandingFile]:
+    """Load a batch; on failure return its files to be retried one by one."""
+    try:
+        _run_batch(con, spec, batch, header, load_id, loaded_at, result)
+        return []
+    except duckdb.Error:
+        con.execute("ROLLBACK")
+        log.warning("%s: a batch of %d files failed; loading them one by one", spec.name, len(batch))
+        return batch
+
+
+def _run_batch(con, spec, batch, header, load_id, loaded_at, result: EntityLoad) -> None:
+    con.execute("BEGIN")
+    counts = _load_batch(con, spec, batch, header, load_id, loaded_at)
+    for f in batch:
+        read, ok, bad = counts[str(f.path)]
+        _log(con, spec, f, load_id, loaded_at, read, ok, bad, "loaded")
+    con.execute("COMMIT")
+    for f in batch:
+        read, ok, bad = counts[str(f.path)]
+        result.files_loaded += 1
+        result.files_reloaded += int(f.reload)
+        result.rows_read += read
+        result.rows_loaded += ok
+        result.rows_quarantined += bad

@@ -1,0 +1,101 @@
+"""SQL expressions that type a VARCHAR landing value and say why a row is bad.
+
+Kept apart from the loader so the rules can be unit-tested on single values.
+"""
+
+from __future__ import annotations
+
+from .specs import EntitySpec, Field
+
+SQL_TYPES = {
+    "text": "VARCHAR",
+    "int": "BIGINT",
+    "decimal": "DECIMAL(18,4)",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "bool": "BOOLEAN",
+    "json": "JSON",
+}
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def blank_to_null(expr: str) -> str:
+    return f"nullif(trim({expr}), '')"
+
+
+def typed_expr(f: Field, value: str, decimal_comma: bool = False) -> str:
+    """Typed value of `value` (a VARCHAR expression); NULL when blank or unparseable."""
+    v = blank_to_null(value)
+    if f.type == "text":
+        return f"lower({v})" if f.enum else value
+    if f.type == "int":
+        return f"try_cast({v} AS BIGINT)"
+    if f.type == "decimal":
+        src = f"replace({v}, ',', '.')" if decimal_comma else v
+        return f"try_cast({src} AS DECIMAL(18,4))"
+    if f.type == "date":
+        return f"coalesce(try_cast({v} AS DATE), try_cast(try_cast({v} AS TIMESTAMP) AS DATE))"
+    if f.type == "timestamp":
+        # Naive timestamps are Europe/Paris local time (contract). The session time zone is
+        # Europe/Paris, so a naive string is read as Paris time and one with an offset is
+        # converted; both come out as Paris local wall-clock time.
+        return f"timezone('Europe/Paris', try_cast({v} AS TIMESTAMPTZ))"
+    if f.type == "bool":
+        return (f"CASE lower({v}) WHEN 'true' THEN true WHEN '1' THEN true "
+                f"WHEN 'false' THEN false WHEN '0' THEN false END")
+    if f.type == "json":
+        return f"CASE WHEN json_valid({v}) THEN CAST({v} AS JSON) END"
+    raise ValueError(f"unknown field type {f.type!r} for {f.name}")
+
+
+def _item_rules(f: Field, value: str) -> list[tuple[str, str]]:
+    """Rules on the objects of a JSON array field (order lines)."""
+    items = f"json_extract(CAST({value} AS JSON), '$[*]')"
+    rules = [(f"coalesce(json_array_length(CAST({value} AS JSON)), 0) = 0", f"missing_required: {f.name}")]
+    for item in f.items:
+        x = f"(x ->> '{item.name}')"
+        typed = typed_expr(item, x)
+        if item.required:
+            rules.append((f"list_bool_or(list_transform({items}, lambda x: {blank_to_null(x)} IS NULL))",
+                          f"missing_required: {f.name}.{item.name}"))
+            rules.append((f"list_bool_or(list_transform({items}, lambda x: {typed} IS NULL))",
+                          f"bad_type: {f.name}.{item.name} is not {item.type}"))
+        else:
+            rules.append((f"list_bool_or(list_transform({items}, lambda x: {blank_to_null(x)} IS NOT NULL "
+                          f"AND {typed} IS NULL))", f"bad_type: {f.name}.{item.name} is not {item.type}"))
+        if item.non_negative:
+            rules.append((f"list_bool_or(list_transform({items}, lambda x: {typed} < 0))",
+                          f"negative_price: {f.name}.{item.name}"))
+    return rules
+
+
+def reason_expr(spec: EntitySpec, col=quote_ident) -> str:
+    """First reason a row is bad, or NULL. Reasons name columns, never values (personal data)."""
+    rules: list[tuple[str, str]] = []
+    for f in spec.fields:
+        raw = col(f.name)
+        typed = typed_expr(f, raw, spec.decimal_comma)
+        if f.required:
+            rules.append((f"{blank_to_null(raw)} IS NULL", f"missing_required: {f.name}"))
+            rules.append((f"{typed} IS NULL", f"bad_type: {f.name} is not {f.type}"))
+        if f.enum:
+            allowed = ", ".join(quote_literal(v) for v in f.enum)
+            rules.append((f"{typed} IS NOT NULL AND {typed} NOT IN ({allowed})", f"unknown_enum: {f.name}"))
+        if f.non_negative:
+            rules.append((f"{typed} < 0", f"negative_price: {f.name}"))
+        if f.items:
+            # only meaningful once the array itself parsed
+            rules.extend((f"{typed} IS NOT NULL AND ({cond})", why) for cond, why in _item_rules(f, raw))
+    if spec.currency_field:
+        cur = blank_to_null(col(spec.currency_field))
+        rules.append((f"{cur} IS NOT NULL AND upper({cur}) <> 'EUR'",
+                      f"unsupported_currency: {spec.currency_field}"))
+    whens = " ".join(f"WHEN {cond} THEN {quote_literal(why)}" for cond, why in rules)
+    return f"CASE {whens} END"

@@ -1,0 +1,33 @@
+"""Opening the DuckDB warehouse the same way everywhere.
+
+DuckDB allows one writer per file across processes, so connections are opened per step
+and closed at its end (never at import time: the long-lived code server would hold the lock).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+# No network on the build machines: extensions must come from the wheel (parquet, json, icu).
+_CONFIG = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "true"}
+
+
+def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    if not read_only:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only, config=dict(_CONFIG))
+    con.execute("SET TimeZone = 'Europe/Paris'")
+    return con
+
+
+@contextmanager
+def open_warehouse(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
