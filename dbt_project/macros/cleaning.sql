@@ -1,0 +1,48 @@
+{#- Cleaning helpers shared by the staging models. What differs per engine stays in here. -#}
+
+{% macro as_of_date() -%}
+    cast('{{ var("as_of") }}' as date)
+{%- endmacro %}
+
+{% macro clean_text(col) -%}
+    nullif(trim({{ col }}), '')
+{%- endmacro %}
+
+{#- Accent-folded, lower-case, letters only: the key names are matched on. -#}
+{% macro name_key(col) -%}
+    nullif(regexp_replace(lower({{ strip_accents(clean_text(col)) }}), '[^a-z]', '', 'g'), '')
+{%- endmacro %}
+
+{% macro strip_accents(expr) -%}
+    {{ return(adapter.dispatch('strip_accents')(expr)) }}
+{%- endmacro %}
+{% macro default__strip_accents(expr) -%} strip_accents({{ expr }}) {%- endmacro %}
+
+{% macro clean_email(col) -%}
+    lower({{ clean_text(col) }})
+{%- endmacro %}
+
+{#- Match key of an e-mail: lower case, +tag removed. Keeps the contact address untouched. -#}
+{% macro email_key(col) -%}
+    case when {{ clean_email(col) }} like '%_@_%._%'
+         then regexp_replace({{ clean_email(col) }}, '\+[^@]*@', '@')
+    end
+{%- endmacro %}
+
+{#- E.164 through the project's phonenumbers UDF (registered by orchestration.dbt_plugin). -#}
+{% macro phone_e164(col) -%}
+    normalize_phone({{ col }})
+{%- endmacro %}
+
+{% macro postcode_key(col) -%}
+    nullif(regexp_replace(upper({{ clean_text(col) }}), '[^0-9A-Z]', '', 'g'), '')
+{%- endmacro %}
+
+{#- Latest version of an upserted row as of the night: landing files are the version clock. -#}
+{% macro latest_version(key, order_by='_file_date desc, _line desc') -%}
+    row_number() over (partition by {{ key }} order by {{ order_by }}) = 1
+{%- endmacro %}
+
+{% macro from_night(relation) -%}
+    {{ relation }} where _file_date <= {{ as_of_date() }}
+{%- endmacro %}

@@ -1,0 +1,52 @@
+-- One row per resolved person. Erased people keep their row (their facts stay, anonymous)
+-- but lose every personal attribute; people who objected lose every consent.
+with golden as (
+    select * from {{ ref('int_customer__golden_record') }}
+),
+
+crm_consents as (
+    select c.customer_id,
+        bool_or(m.consent_email) as consent_email,
+        bool_or(m.consent_sms) as consent_sms,
+        bool_or(m.consent_post) as consent_post
+    from {{ source('identity', 'record_clusters') }} c
+    join {{ ref('stg_crm__customers') }} m on c.source = 'crm' and c.source_record_id = m.crm_id
+    group by c.customer_id
+),
+
+form_opt_ins as (
+    select c.customer_id, bool_or(s.opt_in) as opt_in
+    from {{ source('identity', 'record_clusters') }} c
+    join {{ ref('stg_forms__signups') }} s on c.source = 'forms' and c.source_record_id = s.signup_id
+    group by c.customer_id
+),
+
+privacy as (
+    select * from {{ ref('int_customer__privacy') }}
+)
+
+select
+    g.customer_id,
+    {% for col in ['first_name', 'last_name', 'email'] %}
+    case when coalesce(p.is_erased, false) then null else g.{{ col }} end as {{ col }},
+    {% endfor %}
+    case when coalesce(p.is_erased, false) then null else g.phone_e164 end as phone,
+    case when coalesce(p.is_erased, false) then null else g.birth_date end as birth_date,
+    case when coalesce(p.is_erased, false) then null else g.address_line end as address_line,
+    case when coalesce(p.is_erased, false) then null else g.postcode end as postcode,
+    case when coalesce(p.is_erased, false) then null else g.city end as city,
+    case when coalesce(p.is_erased, false) then null else g.country end as country,
+    {% for channel in ['email', 'sms', 'post'] %}
+    case when coalesce(p.is_erased, false) or coalesce(p.is_objected, false) then false
+         else coalesce(cc.consent_{{ channel }}{% if channel == 'email' %}, fo.opt_in{% endif %}, false)
+    end as consent_{{ channel }},
+    {% endfor %}
+    g.first_seen_at,
+    cast(g.source_count as integer) as source_count,
+    cast(g.record_count as integer) as record_count,
+    coalesce(p.is_erased, false) as is_erased,
+    coalesce(p.is_objected, false) as is_objected
+from golden g
+left join crm_consents cc using (customer_id)
+left join form_opt_ins fo using (customer_id)
+left join privacy p using (customer_id)

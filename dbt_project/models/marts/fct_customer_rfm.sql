@@ -1,0 +1,46 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='snapshot_date',
+    on_schema_change='append_new_columns'
+) }}
+-- One snapshot per night: recency, frequency, monetary over every purchase up to the night.
+-- Quintile scores rank customers with at least one purchase; equal values get equal scores.
+
+with purchases as (
+    select customer_id, order_id, channel, order_date, net_amount
+    from {{ ref('fct_order_lines') }}
+    where is_purchase and customer_id is not null and order_date <= {{ as_of_date() }}
+),
+
+per_customer as (
+    select
+        customer_id,
+        {{ dbt.datediff('max(order_date)', as_of_date(), 'day') }} as recency_days,
+        count(distinct channel || ':' || order_id) as frequency,
+        cast(sum(net_amount) as decimal(18, 2)) as monetary
+    from purchases
+    group by customer_id
+),
+
+scored as (
+    select
+        *,
+        {{ quintile('recency_days', 'desc') }} as r_score,
+        {{ quintile('frequency', 'asc') }} as f_score,
+        {{ quintile('monetary', 'asc') }} as m_score
+    from per_customer
+)
+
+select
+    s.customer_id,
+    {{ as_of_date() }} as snapshot_date,
+    cast(s.recency_days as integer) as recency_days,
+    cast(s.frequency as integer) as frequency,
+    s.monetary,
+    cast(s.r_score as integer) as r_score,
+    cast(s.f_score as integer) as f_score,
+    cast(s.m_score as integer) as m_score,
+    seg.rfm_segment
+from scored s
+left join {{ ref('rfm_segments') }} seg on seg.r_score = s.r_score and seg.f_score = s.f_score

@@ -1,0 +1,24 @@
+with versions as (
+    select * from {{ from_night(source('raw', 'ecommerce__accounts')) }}
+    qualify {{ latest_version('account_id', 'updated_at desc, _file_date desc, _line desc') }}
+)
+
+select
+    trim(account_id) as account_id,
+    {{ clean_email('email') }} as email,
+    {{ email_key('email') }} as email_key,
+    {{ clean_text('first_name') }} as first_name,
+    {{ clean_text('last_name') }} as last_name,
+    {{ name_key('first_name') }} as first_name_key,
+    {{ name_key('last_name') }} as last_name_key,
+    {{ clean_text('phone') }} as phone_raw,
+    {{ phone_e164('phone') }} as phone_e164,
+    birth_date,
+    {{ clean_text('address_line') }} as address_line,
+    {{ postcode_key('postcode') }} as postcode,
+    {{ clean_text('city') }} as city,
+    upper({{ clean_text('country') }}) as country,
+    {{ clean_text('loyalty_card_id') }} as loyalty_card_id,
+    created_at,
+    updated_at
+from versions

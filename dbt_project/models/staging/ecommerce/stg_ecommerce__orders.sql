@@ -1,0 +1,23 @@
+-- The latest version of each order as of the night: its status on that date.
+with versions as (
+    select * from {{ from_night(source('raw', 'ecommerce__orders')) }}
+    qualify {{ latest_version('order_id') }}
+)
+
+select
+    trim(order_id) as order_id,
+    {{ clean_text('account_id') }} as account_id,
+    {{ clean_email('guest_email') }} as guest_email,
+    {{ email_key('guest_email') }} as guest_email_key,
+    ordered_at,
+    cast(ordered_at as date) as order_date,
+    status,
+    status in ('placed', 'shipped', 'delivered') as is_purchase,
+    coalesce(upper({{ clean_text('currency') }}), 'EUR') as currency,
+    {{ clean_text("json_extract_string(shipping, '$.address_line')") }} as shipping_address_line,
+    {{ postcode_key("json_extract_string(shipping, '$.postcode')") }} as shipping_postcode,
+    {{ clean_text("json_extract_string(shipping, '$.city')") }} as shipping_city,
+    upper({{ clean_text("json_extract_string(shipping, '$.country')") }}) as shipping_country,
+    lines,
+    _file_date as status_date
+from versions

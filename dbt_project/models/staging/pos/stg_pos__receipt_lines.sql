@@ -1,0 +1,19 @@
+with versions as (
+    select * from {{ from_night(source('raw', 'pos__receipts')) }}
+    qualify {{ latest_version('receipt_id, line_no') }}
+)
+
+select
+    trim(receipt_id) as receipt_id,
+    cast(line_no as integer) as line_no,
+    {{ clean_text('store_id') }} as store_id,
+    purchased_at,
+    cast(purchased_at as date) as purchase_date,
+    {{ clean_text('loyalty_card_id') }} as loyalty_card_id,
+    trim(sku) as sku,
+    cast(quantity as integer) as quantity,
+    cast(unit_price as decimal(18, 2)) as unit_price,
+    cast(coalesce(discount_amount, 0) as decimal(18, 2)) as discount_amount,
+    cast(quantity * unit_price - coalesce(discount_amount, 0) as decimal(18, 2)) as net_amount,
+    {{ clean_text('payment_method') }} as payment_method
+from versions

@@ -1,0 +1,21 @@
+"""The Dagster code location: assembles assets, checks, jobs, schedules and resources."""
+
+import dagster as dg
+
+from .defs.automation import nightly_refresh, nightly_schedule
+from .defs.dbt import dbt_marts, dbt_staging
+from .defs.identity import identity_resolution
+from .defs.ingestion import ingestion_assets
+from .defs.models import customer_scores
+from .defs.publish import published_datamart
+from .defs.quality import quality_checks
+from .resources import DatamartResource, dbt_resource
+
+defs = dg.Definitions(
+    assets=[*ingestion_assets, dbt_staging, identity_resolution, dbt_marts, customer_scores, published_datamart],
+    asset_checks=quality_checks,
+    jobs=[nightly_refresh],
+    schedules=[nightly_schedule],
+    resources={"datamart": DatamartResource(), "dbt": dbt_resource()},
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,1 @@
+"""Dagster definitions, one module per concern; assembled by orchestration/definitions.py."""

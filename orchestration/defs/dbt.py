@@ -1,0 +1,64 @@
+"""dbt, split by layer so Python steps (identity resolution) run between them.
+
+`staging` builds every stg_* model and the identity inputs; `marts` builds the customer
+dimension, the conformed facts and RFM from the identity step's clusters. dbt tests become
+blocking asset checks, so a failed key test stops everything downstream.
+"""
+
+
+import json
+import shutil
+from typing import Any, Mapping
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from ..resources import DatamartResource, dbt_project
+from .ingestion import OWNER, WAREHOUSE_POOL
+
+
+class LayeredTranslator(DagsterDbtTranslator):
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        tags = dbt_resource_props.get("tags", [])
+        return "marts" if "layer_marts" in tags else "staging"
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]):
+        return [OWNER]
+
+
+translator = LayeredTranslator(settings=DagsterDbtTranslatorSettings(enable_code_references=False))
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, datamart: DatamartResource):
+    datamart.dbt_env()
+    as_of = datamart.settings().as_of.isoformat()
+    invocation = dbt.cli(["build", "--vars", json.dumps({"as_of": as_of})], context=context)
+    yield from invocation.stream()
+    # dagster-dbt leaves one target folder per invocation: keep the disk clean
+    target = invocation.target_path
+    if target.parent.name == "target" and target.exists():
+        shutil.rmtree(target, ignore_errors=True)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    select="tag:layer_staging",
+    name="dbt_staging",
+    dagster_dbt_translator=translator,
+    pool=WAREHOUSE_POOL,
+)
+def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource, datamart: DatamartResource):
+    """Staging: typed, cleaned, latest-version rows per entity; identity inputs."""
+    yield from _build(context, dbt, datamart)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    select="tag:layer_marts",
+    name="dbt_marts",
+    dagster_dbt_translator=translator,
+    pool=WAREHOUSE_POOL,
+)
+def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, datamart: DatamartResource):
+    """Marts: dim_customer, customer_identity_map, fct_order_lines, fct_customer_rfm."""
+    yield from _build(context, dbt, datamart)

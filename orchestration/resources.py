@@ -1,0 +1,51 @@
+"""Dagster resources: where the warehouse lives and how dbt is invoked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from typing import Optional
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject
+
+from .settings import DBT_PROJECT_DIR, Settings
+from .warehouse import connect
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+class DatamartResource(dg.ConfigurableResource):
+    """Paths and the night to build. Unset fields fall back to DATAMART_HOME,
+    DATAMART_LANDING_DIR and DATAMART_AS_OF (read when a run starts, not at import)."""
+
+    home: Optional[str] = None
+    landing_dir: Optional[str] = None
+    as_of: Optional[str] = None
+
+    def settings(self) -> Settings:
+        env = Settings.from_env()
+        return Settings(
+            home=Path(self.home).resolve() if self.home else env.home,
+            landing_dir=Path(self.landing_dir).resolve() if self.landing_dir else env.landing_dir,
+            as_of=dt.date.fromisoformat(self.as_of) if self.as_of else env.as_of,
+        )
+
+    def connect(self, read_only: bool = False):
+        """A connection to the working warehouse; close it before the step ends."""
+        return connect(self.settings().warehouse_path, read_only=read_only)
+
+    def dbt_env(self) -> None:
+        """dbt reads the absolute warehouse path from the environment (profiles.yml)."""
+        s = self.settings()
+        s.home.mkdir(parents=True, exist_ok=True)
+        os.environ["DATAMART_WAREHOUSE_PATH"] = str(s.warehouse_path)
+
+
+def dbt_resource() -> DbtCliResource:
+    # the dbt next to this interpreter: works without activating the virtualenv
+    executable = Path(sys.executable).with_name("dbt")
+    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
+                          dbt_executable=str(executable) if executable.exists() else "dbt")
