@@ -1,0 +1,47 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+export OMP_NUM_THREADS ?= 1
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATAMART_HOME ?= $(CURDIR)/data/home
+DATAMART_LANDING_DIR ?= $(CURDIR)/data/landing
+DEMO_CUSTOMERS ?= 20000
+DEMO_DAYS ?= 365
+DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export DATAMART_HOME DATAMART_LANDING_DIR
+
+.PHONY: install demo refresh test ui lint clean
+
+$(STAMP): pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@UV=$$(command -v uv || echo "python3 -m uv"); $$UV sync --frozen --python python3.11
+	cd dbt_project && DBT_PROFILES_DIR=. ../$(BIN)/dbt parse --quiet
+	@touch $(STAMP)
+
+install: $(STAMP)  ## locked install into .venv, dbt manifest parsed
+
+demo: install  ## sample data if the landing zone is empty, full refresh, where the datamart is
+	@if [ -z "$$(ls -A $(DATAMART_LANDING_DIR) 2>/dev/null)" ]; then \
+		echo "landing zone $(DATAMART_LANDING_DIR) is empty: generating $(DEMO_CUSTOMERS) customers x $(DEMO_DAYS) days"; \
+		$(BIN)/datamart generate --out $(DATAMART_LANDING_DIR) --customers $(DEMO_CUSTOMERS) --days $(DEMO_DAYS) \
+			--start $$(date -d "-$(DEMO_DAYS) days" +%F) --seed 42; \
+	fi
+	$(BIN)/datamart refresh
+
+refresh: install
+	$(BIN)/datamart refresh
+
+test: install  ## the whole test suite
+	$(BIN)/python -m pytest -q
+
+ui: install  ## Dagster webserver + daemon on the same assets (http://127.0.0.1:3000)
+	@mkdir -p $(DAGSTER_HOME)
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+lint: install
+	$(BIN)/ruff check orchestration models_ml data_quality tests
+
+clean:
+	rm -rf data/home dbt_project/target dbt_project/logs

@@ -1,0 +1,165 @@
+"""`datamart` command line: generate sample silos, run the nightly refresh, summarise the datamart."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from .settings import Settings
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from .sample_silos import generate
+
+    start = dt.date.fromisoformat(args.start) if args.start else dt.date.today() - dt.timedelta(days=args.days)
+    t0 = time.perf_counter()
+    summary = generate(Path(args.out), customers=args.customers, days=args.days, start=start, seed=args.seed,
+                       truth_out=Path(args.truth) if args.truth else None)
+    print(f"landing zone written to {Path(args.out).resolve()} in {time.perf_counter() - t0:.1f}s")
+    for key in ("files_written", "persons", "bad_rows"):
+        if key in summary:
+            print(f"  {key}: {summary[key]}")
+    return 0
+
+
+class _ProgressHandler(logging.Handler):
+    """Prints one line per step and per failed check from Dagster's event stream."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started: dict[str, float] = {}
+        self.failed_checks: list[str] = []
+        self.failed_steps: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_event", None)
+        if event is None:
+            return
+        kind, step = event.event_type_value, event.step_key
+        if kind == "STEP_START":
+            self.started[step] = time.perf_counter()
+            print(f"  ▶ {step}", flush=True)
+        elif kind == "STEP_SUCCESS":
+            print(f"  ✔ {step} ({time.perf_counter() - self.started.get(step, time.perf_counter()):.1f}s)",
+                  flush=True)
+        elif kind == "STEP_FAILURE":
+            self.failed_steps.append(step)
+            err = event.step_failure_data.error if event.step_failure_data else None
+            print(f"  ✘ {step} failed: {err.message.strip().splitlines()[0] if err else ''}", flush=True)
+        elif kind == "STEP_SKIPPED":
+            print(f"  – {step} skipped (an upstream step or blocking check failed)", flush=True)
+        elif kind == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            if not data.passed:
+                name = f"{data.asset_key.to_user_string()}:{data.check_name}"
+                self.failed_checks.append(name)
+                print(f"  ✘ check {name} failed", flush=True)
+
+
+def run_refresh(quiet: bool = False) -> tuple[bool, Settings, list[str]]:
+    """Run the nightly_refresh job in this process. Returns (published, settings, problems)."""
+    import dagster as dg
+
+    from .definitions import defs
+
+    settings = Settings.from_env()
+    job = defs.resolve_job_def("nightly_refresh")
+    handler = _ProgressHandler()
+
+    @dg.logger
+    def progress(_init_context):
+        logger = logging.Logger("datamart.progress", level=logging.DEBUG)
+        if not quiet:
+            logger.addHandler(handler)
+        else:
+            logger.addHandler(logging.NullHandler())
+        return logger
+
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    job = job.with_logger_defs({"progress": progress})
+    result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                    run_config={"loggers": {"progress": {}}})
+    published = any(
+        e.event_type_value == "ASSET_MATERIALIZATION"
+        and e.asset_key == dg.AssetKey(["publish", "datamart"])
+        for e in result.all_events
+    )
+    problems = [f"step {s} failed" for s in handler.failed_steps] + [f"check {c} failed" for c in handler.failed_checks]
+    if not published and not problems:
+        problems.append("the datamart was not published")
+    return result.success and published, settings, problems
+
+
+def summary_lines(path: Path) -> list[str]:
+    from .warehouse import open_warehouse
+
+    with open_warehouse(path, read_only=True) as con:
+        customers = con.execute("SELECT count(*) FROM marts.dim_customer").fetchone()[0]
+        orders, revenue = con.execute(
+            "SELECT count(DISTINCT channel || order_id), coalesce(sum(net_amount), 0) "
+            "FROM marts.fct_order_lines WHERE is_purchase").fetchone()
+        segments = con.execute(
+            "SELECT segment, count(*) FROM marts.customer_scores GROUP BY 1 ORDER BY 2 DESC").fetchall()
+    lines = [f"  customers: {customers:,}", f"  orders:    {orders:,}", f"  revenue:   {revenue:,.2f} EUR",
+             "  segments:"]
+    lines += [f"    {name:<28} {n:>8,}" for name, n in segments]
+    return lines
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    print(f"refreshing the datamart as of {settings.as_of} from {settings.landing_dir}")
+    t0 = time.perf_counter()
+    ok, settings, problems = run_refresh()
+    if not ok:
+        print(f"\nrefresh FAILED after {time.perf_counter() - t0:.0f}s: " + "; ".join(problems), file=sys.stderr)
+        if settings.published_path.exists():
+            print(f"the last good datamart is untouched: {settings.published_path}", file=sys.stderr)
+        return 1
+    print(f"\nrefresh done in {time.perf_counter() - t0:.0f}s; datamart published at {settings.published_path}")
+    for line in summary_lines(settings.published_path):
+        print(line)
+    return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if not settings.published_path.exists():
+        print(f"no published datamart at {settings.published_path}", file=sys.stderr)
+        return 1
+    print(f"datamart: {settings.published_path}")
+    for line in summary_lines(settings.published_path):
+        print(line)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="datamart", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write a realistic sample landing zone (and its ground truth)")
+    gen.add_argument("--out", required=True, help="landing zone folder to write")
+    gen.add_argument("--customers", type=int, default=20_000)
+    gen.add_argument("--days", type=int, default=365)
+    gen.add_argument("--start", help="first day, YYYY-MM-DD (default: DAYS days ago)")
+    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--truth", help="ground-truth folder (default: <out>_truth beside the landing zone)")
+    gen.set_defaults(func=_generate)
+
+    ref = sub.add_parser("refresh", help="run the nightly refresh (DATAMART_LANDING_DIR, DATAMART_HOME, DATAMART_AS_OF)")
+    ref.set_defaults(func=_refresh)
+
+    summ = sub.add_parser("summary", help="summarise the published datamart")
+    summ.set_defaults(func=_summary)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""The loader, on hand-written landing files: accounting, quarantine reasons, reloads."""
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from orchestration.ingestion.loader import load_entity
+from orchestration.ingestion.specs import ENTITIES
+from orchestration.warehouse import connect
+
+SPEC = {e.name: e for e in ENTITIES}
+AS_OF = dt.date(2025, 1, 31)
+
+RECEIPTS_HEADER = "receipt_id;store_id;purchased_at;loyalty_card_id;line_no;sku;quantity;unit_price;discount_amount;payment_method"
+RECEIPTS = [
+    "R1;S1;2025-01-02 10:00:00;L1;1;SKU1;2;12,50;0;card",      # 2 ok
+    "R1;S1;2025-01-02 10:00:00;L1;2;SKU2;-1;3,00;;card",       # 3 ok: a return
+    "R2;S1;2025-01-02T10:00:00Z;;1;SKU1;x;1,0;;cash",           # 4 quantity not int
+    "",                                                         # 5 blank line: not a row
+    "R3;S1;2025-01-02 11:00:00;;1;SKU1;1",                      # 6 too few fields
+    "R4;S1;2025-01-02 11:00:00;;1;SKU1;1;-4,00;;cash",          # 7 negative price
+    ";S1;2025-01-02 11:00:00;;1;SKU1;1;4,00;;cash",             # 8 missing id
+    "R5;S1;2025-01-02 12:00:00;;1;SKU1;1;4,00;;cash",           # 9 ok
+]
+ORDERS = [
+    '{"order_id":"O1","account_id":"A1","ordered_at":"2025-01-02T10:00:00","status":"placed","currency":"EUR",'
+    '"shipping":{"city":"Paris"},"lines":[{"sku":"S","quantity":1,"unit_price":10.5,"discount":0}]}',
+    '{"order_id":"O2",broken',
+    '{"order_id":"O3","ordered_at":"2025-01-02T10:00:00","status":"lost","lines":[{"sku":"S","quantity":1,"unit_price":1}]}',
+    '{"order_id":"O4","ordered_at":"2025-01-02T10:00:00","status":"placed","currency":"USD","lines":[{"sku":"S","quantity":1,"unit_price":1}]}',
+    '{"order_id":"O5","ordered_at":"2025-01-02T10:00:00","status":"placed","lines":[{"sku":"S","quantity":"abc","unit_price":1}]}',
+    '{"order_id":"O6","ordered_at":"2025-01-02T23:30:00+00:00","status":"placed","lines":[{"sku":"S","quantity":2,"unit_price":3}]}',
+]
+
+
+def write(root: Path, rel: str, lines: list[str]) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def landing(tmp_path):
+    root = tmp_path / "landing"
+    write(root, "pos/receipts/2025-01-02.csv", [RECEIPTS_HEADER, *RECEIPTS])
+    write(root, "ecommerce/orders/2025-01-02.jsonl", ORDERS)
+    return root
+
+
+@pytest.fixture()
+def con(tmp_path):
+    c = connect(tmp_path / "wh.duckdb")
+    yield c
+    c.close()
+
+
+def quarantine(con, path):
+    return dict(con.execute("SELECT line, reason FROM quarantine.rejected_rows WHERE file_path = ? ORDER BY line",
+                            [path]).fetchall())
+
+
+def test_csv_rows_are_loaded_or_quarantined_with_physical_line_and_reason(con, landing):
+    r = load_entity(con, landing, SPEC["pos__receipts"], AS_OF, "run1")
+    assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (7, 3, 4)
+    assert quarantine(con, "pos/receipts/2025-01-02.csv") == {
+        4: "bad_type: quantity is not int",
+        6: "unparseable: missing columns",
+        7: "negative_price: unit_price",
+        8: "missing_required: receipt_id",
+    }
+    rows = con.execute("SELECT receipt_id, line_no, quantity, unit_price, _line FROM raw.pos__receipts ORDER BY _line").fetchall()
+    assert [(r[0], r[2], float(r[3]), r[4]) for r in rows] == [
+        ("R1", 2, 12.5, 2), ("R1", -1, 3.0, 3), ("R5", 1, 4.0, 9)]  # decimal comma read right
+
+
+def test_jsonl_rows_and_paris_time(con, landing):
+    r = load_entity(con, landing, SPEC["ecommerce__orders"], AS_OF, "run1")
+    assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (6, 2, 4)
+    assert quarantine(con, "ecommerce/orders/2025-01-02.jsonl") == {
+        2: "unparseable: invalid JSON object",
+        3: "unknown_enum: status",
+        4: "unsupported_currency: currency",
+        5: "bad_type: lines.quantity is not int",
+    }
+    # 23:30 UTC in January is 00:30 the next day in Paris: the fact belongs to Jan 3rd
+    ts = con.execute("SELECT ordered_at FROM raw.ecommerce__orders WHERE order_id = 'O6'").fetchone()[0]
+    assert ts == dt.datetime(2025, 1, 3, 0, 30)
+
+
+def test_load_log_accounts_for_every_row_and_a_reload_changes_nothing(con, landing):
+    load_entity(con, landing, SPEC["pos__receipts"], AS_OF, "run1")
+    again = load_entity(con, landing, SPEC["pos__receipts"], AS_OF, "run2")
+    assert again.files_loaded == 0 and again.files_skipped == 1
+    # touching the file without changing it is not a change either
+    os.utime(landing / "pos/receipts/2025-01-02.csv")
+    assert load_entity(con, landing, SPEC["pos__receipts"], AS_OF, "run3").files_loaded == 0
+    log = con.execute("SELECT file_path, rows_read, rows_loaded, rows_quarantined FROM audit.load_log").fetchall()
+    assert log == [("pos/receipts/2025-01-02.csv", 7, 3, 4)]
+    assert con.execute("SELECT count(*) FROM raw.pos__receipts").fetchone()[0] == 3
+
+
+def test_changed_file_replaces_what_it_delivered(con, landing):
+    load_entity(con, landing, SPEC["pos__receipts"], AS_OF, "run1")
+    write(landing, "pos/receipts/2025-01-02.csv", [RECEIPTS_HEADER, RECEIPTS[0], RECEIPTS[-1]])
+    r = load_entity(con, landing, SPEC["pos__receipts"], AS_OF, "run2")
+    assert (r.files_reloaded, r.rows_loaded, r.rows_quarantined) == (1, 2, 0)
+    assert con.execute("SELECT count(*) FROM raw.pos__receipts").fetchone()[0] == 2
+    assert con.execute("SELECT count(*) FROM quarantine.rejected_rows").fetchone()[0] == 0
+    latest = con.execute("""SELECT rows_read, rows_loaded FROM audit.load_log
+                            ORDER BY loaded_at DESC, load_id DESC LIMIT 1""").fetchone()
+    assert latest == (2, 2)
+
+
+def test_missing_silo_future_files_and_bad_headers(con, tmp_path):
+    root = tmp_path / "landing"
+    assert load_entity(con, root, SPEC["crm__customers"], AS_OF, "r").files_seen == 0  # no folder: normal
+    write(root, "pos/receipts/2025-02-01.csv", [RECEIPTS_HEADER, RECEIPTS[0]])  # after the night: later
+    write(root, "pos/receipts/2025-01-03.csv", ["receipt_id;store_id", "R1;S1"])  # wrong header
+    write(root, "pos/receipts/2025-01-04.csv", [RECEIPTS_HEADER])  # header only: 0 rows, normal
+    r = load_entity(con, root, SPEC["pos__receipts"], AS_OF, "r")
+    assert r.files_seen == 2 and r.files_refused == 1 and r.files_loaded == 1
+    assert any("2025-01-03.csv: header lacks columns" in why for why in r.refused)
+    log = dict(con.execute("SELECT file_path, status FROM audit.load_log").fetchall())
+    assert log == {"pos/receipts/2025-01-03.csv": "refused", "pos/receipts/2025-01-04.csv": "loaded"}
+
+
+def test_extra_columns_are_kept_in_raw(con, tmp_path):
+    root = tmp_path / "landing"
+    write(root, "reference/stores/2025-01-01.csv",
+          ["store_id,name,city,postcode,region,opened_at,manager", "S1,Lyon Part-Dieu,Lyon,69003,ARA,2019-03-01,X"])
+    load_entity(con, root, SPEC["reference__stores"], AS_OF, "r")
+    assert con.execute("SELECT manager, opened_at FROM raw.reference__stores").fetchone() == ("X", dt.date(2019, 3, 1))
+
+
+def test_optional_values_that_do_not_parse_load_as_null(con, tmp_path):
+    root = tmp_path / "landing"
+    write(root, "forms/signups/2025-01-05.csv", [
+        "signup_id,form_type,submitted_at,email,first_name,last_name,postcode,opt_in,interests,nps",
+        "F1,survey,2025-01-05 10:00:00,a@b.fr,Ann,Lee,75001,1,console:ps5,dix",
+    ])
+    r = load_entity(con, root, SPEC["forms__signups"], AS_OF, "r")
+    assert r.rows_loaded == 1
+    assert con.execute("SELECT nps, opt_in FROM raw.forms__signups").fetchone() == (None, True)
