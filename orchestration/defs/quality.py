@@ -46,8 +46,8 @@ def _fetch(con, sql: str, run_id: str):
     count = con.execute(f"SELECT count(*) FROM ({sql})", {"run_id": run_id} if "$run_id" in sql else None
                         ).fetchone()[0]
     sample = f" USING SAMPLE reservoir({MAX_ROWS_VALIDATED} ROWS) REPEATABLE (42)" if count > MAX_ROWS_VALIDATED else ""
-    rel = con.execute(f"SELECT * FROM ({sql}){sample}", {"run_id": run_id} if "$run_id" in sql else None)
-    return rel.fetch_arrow_table().to_pandas(), count
+    rel = con.sql(f"SELECT * FROM ({sql}){sample}", params={"run_id": run_id} if "$run_id" in sql else None)
+    return rel.to_arrow_table().to_pandas(), count
 
 
 def _gate_check(gate: Gate) -> dg.AssetChecksDefinition:

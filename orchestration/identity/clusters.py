@@ -38,7 +38,7 @@ def components(con: duckdb.DuckDBPyConnection) -> np.ndarray:
     """Component label per record index (records + trusted values form a bipartite graph)."""
     n_rec = con.execute("SELECT count(*) FROM id_records").fetchone()[0]
     n_val = con.execute("SELECT coalesce(max(val_ix) + 1, 0) FROM id_values_trusted").fetchone()[0]
-    edges = con.execute("SELECT rec_ix, val_ix FROM id_edges").fetch_arrow_table()
+    edges = con.sql("SELECT rec_ix, val_ix FROM id_edges").to_arrow_table()
     rec = edges.column("rec_ix").to_numpy()
     val = edges.column("val_ix").to_numpy() + n_rec
     n = n_rec + n_val
