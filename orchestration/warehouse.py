@@ -37,9 +37,9 @@ def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
     schema, name = qualified.split(".", 1)
     return con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, name]).fetchone()[0] > 0
+        [schema, name]).fetchall()[0][0] > 0
 
 
 def table_rows(con: duckdb.DuckDBPyConnection, qualified: str) -> int:
     """Row count of a table, 0 when it does not exist yet (a silo that never delivered)."""
-    return con.execute(f"SELECT count(*) FROM {qualified}").fetchone()[0] if table_exists(con, qualified) else 0
+    return con.execute(f"SELECT count(*) FROM {qualified}").fetchall()[0][0] if table_exists(con, qualified) else 0

@@ -32,7 +32,7 @@ def customer_scores(context: dg.AssetExecutionContext, datamart: DatamartResourc
         con.execute("CREATE SCHEMA IF NOT EXISTS marts")
         con.execute(f"CREATE OR REPLACE TABLE {SCORES_TABLE} AS SELECT * FROM _scores_df")
         con.unregister("_scores_df")
-        rows = con.execute(f"SELECT count(*) FROM {SCORES_TABLE}").fetchone()[0]
+        rows = con.execute(f"SELECT count(*) FROM {SCORES_TABLE}").fetchall()[0][0]
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, **_flatten(metrics)})
 
 

@@ -50,7 +50,7 @@ def published_datamart(context: dg.AssetExecutionContext, datamart: DatamartReso
             schema = qualified.split(".")[0]
             con.execute(f"CREATE SCHEMA IF NOT EXISTS pub.{schema}")
             con.execute(f"CREATE TABLE pub.{qualified} AS SELECT * FROM {qualified}")
-            counts[qualified] = con.execute(f"SELECT count(*) FROM pub.{qualified}").fetchone()[0]
+            counts[qualified] = con.execute(f"SELECT count(*) FROM pub.{qualified}").fetchall()[0][0]
         con.execute("DETACH pub")
     finally:
         con.close()

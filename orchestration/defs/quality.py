@@ -44,7 +44,7 @@ GATES: list[Gate] = [
 
 def _fetch(con, sql: str, run_id: str):
     count = con.execute(f"SELECT count(*) FROM ({sql})", {"run_id": run_id} if "$run_id" in sql else None
-                        ).fetchone()[0]
+                        ).fetchall()[0][0]
     sample = f" USING SAMPLE reservoir({MAX_ROWS_VALIDATED} ROWS) REPEATABLE (42)" if count > MAX_ROWS_VALIDATED else ""
     rel = con.sql(f"SELECT * FROM ({sql}){sample}", params={"run_id": run_id} if "$run_id" in sql else None)
     return rel.to_arrow_table().to_pandas(), count

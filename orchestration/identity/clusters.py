@@ -36,8 +36,8 @@ CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (
 
 def components(con: duckdb.DuckDBPyConnection) -> np.ndarray:
     """Component label per record index (records + trusted values form a bipartite graph)."""
-    n_rec = con.execute("SELECT count(*) FROM id_records").fetchone()[0]
-    n_val = con.execute("SELECT coalesce(max(val_ix) + 1, 0) FROM id_values_trusted").fetchone()[0]
+    n_rec = con.execute("SELECT count(*) FROM id_records").fetchall()[0][0]
+    n_val = con.execute("SELECT coalesce(max(val_ix) + 1, 0) FROM id_values_trusted").fetchall()[0][0]
     edges = con.sql("SELECT rec_ix, val_ix FROM id_edges").to_arrow_table()
     rec = edges.column("rec_ix").to_numpy()
     val = edges.column("val_ix").to_numpy() + n_rec
@@ -108,7 +108,7 @@ def resolve(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict:
 
     has_prev = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema='identity' AND table_name='record_clusters'"
-    ).fetchone()[0] > 0
+    ).fetchall()[0][0] > 0
     previous = (con.execute(f"SELECT source || ':' || source_record_id AS record_key, customer_id "
                             f"FROM {CLUSTERS_TABLE} WHERE customer_id IS NOT NULL").df()
                 if has_prev else pd.DataFrame(columns=["record_key", "customer_id"]))

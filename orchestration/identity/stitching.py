@@ -109,9 +109,9 @@ def build_edges(con: duckdb.DuckDBPyConnection) -> StitchStats:
         GROUP BY key_type ORDER BY key_type
     """, [MAX_RECORDS_PER_VALUE]).fetchall())
     return StitchStats(
-        values=con.execute("SELECT count(*) FROM id_values").fetchone()[0],
+        values=con.execute("SELECT count(*) FROM id_values").fetchall()[0][0],
         untrusted_values={k: int(v) for k, v in untrusted.items()},
-        ambiguous_records=con.execute("SELECT count(*) FROM id_ambiguous").fetchone()[0],
+        ambiguous_records=con.execute("SELECT count(*) FROM id_ambiguous").fetchall()[0][0],
     )
 
 

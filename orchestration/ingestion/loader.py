@@ -217,7 +217,7 @@ def _stage_csv(con, spec: EntitySpec, files: list[LandingFile], header: list[str
         QUALIFY row_number() OVER (PARTITION BY r.scan_id, r.file_id, r.line ORDER BY r.column_idx) = 1
     """)
     ordinal = "(rowid - min(rowid) OVER (PARTITION BY filename) + 1)"
-    has_rejects = con.execute("SELECT count(*) FROM _rejects").fetchone()[0] > 0
+    has_rejects = con.execute("SELECT count(*) FROM _rejects").fetchall()[0][0] > 0
     if not has_rejects and not any(f.has_blank_line for f in files):
         # one record per physical line: the header is line 1
         con.execute(f"CREATE OR REPLACE TEMP TABLE _rows AS SELECT *, {ordinal} + 1 AS _line "
@@ -356,6 +356,7 @@ def _batches(files: list[LandingFile]):
 def load_entity(con: duckdb.DuckDBPyConnection, landing_dir: Path, spec: EntitySpec, as_of: dt.date,
                 load_id: str) -> EntityLoad:
     ensure_schema(con)
+    ensure_raw_table(con, spec, [])  # a silo that never delivered still has its (empty) table
     result = EntityLoad(spec.name)
     files, misnamed = discover(landing_dir, spec, as_of)
     result.files_seen = len(files)
