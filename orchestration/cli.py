@@ -50,7 +50,10 @@ class _ProgressHandler(logging.Handler):
         elif kind == "STEP_FAILURE":
             self.failed_steps.append(step)
             err = event.step_failure_data.error if event.step_failure_data else None
-            print(f"  ✘ {step} failed: {err.message.strip().splitlines()[0] if err else ''}", flush=True)
+            while err is not None and err.cause is not None:  # the user-code error, not the wrapper
+                err = err.cause
+            why = f"{err.cls_name}: {err.message.strip().splitlines()[0]}" if err else ""
+            print(f"  ✘ {step} failed: {why}", flush=True)
         elif kind == "STEP_SKIPPED":
             print(f"  – {step} skipped (an upstream step or blocking check failed)", flush=True)
         elif kind == "ASSET_CHECK_EVALUATION":
