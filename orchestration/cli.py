@@ -30,8 +30,9 @@ def _generate(args: argparse.Namespace) -> int:
 class _ProgressHandler(logging.Handler):
     """Prints one line per step and per failed check from Dagster's event stream."""
 
-    def __init__(self) -> None:
+    def __init__(self, quiet: bool = False) -> None:
         super().__init__()
+        self.quiet = quiet
         self.started: dict[str, float] = {}
         self.failed_checks: list[str] = []
         self.failed_steps: list[str] = []
@@ -41,11 +42,12 @@ class _ProgressHandler(logging.Handler):
         if event is None:
             return
         kind, step = event.event_type_value, event.step_key
+        say = (lambda *a, **k: None) if self.quiet else print
         if kind == "STEP_START":
             self.started[step] = time.perf_counter()
-            print(f"  ▶ {step}", flush=True)
+            say(f"  ▶ {step}", flush=True)
         elif kind == "STEP_SUCCESS":
-            print(f"  ✔ {step} ({time.perf_counter() - self.started.get(step, time.perf_counter()):.1f}s)",
+            say(f"  ✔ {step} ({time.perf_counter() - self.started.get(step, time.perf_counter()):.1f}s)",
                   flush=True)
         elif kind == "STEP_FAILURE":
             self.failed_steps.append(step)
@@ -53,15 +55,15 @@ class _ProgressHandler(logging.Handler):
             while err is not None and err.cause is not None:  # the user-code error, not the wrapper
                 err = err.cause
             why = f"{err.cls_name}: {err.message.strip().splitlines()[0]}" if err else ""
-            print(f"  ✘ {step} failed: {why}", flush=True)
+            say(f"  ✘ {step} failed: {why}", flush=True)
         elif kind == "STEP_SKIPPED":
-            print(f"  – {step} skipped (an upstream step or blocking check failed)", flush=True)
+            say(f"  – {step} skipped (an upstream step or blocking check failed)", flush=True)
         elif kind == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if not data.passed:
                 name = f"{data.asset_key.to_user_string()}:{data.check_name}"
                 self.failed_checks.append(name)
-                print(f"  ✘ check {name} failed", flush=True)
+                say(f"  ✘ check {name} failed", flush=True)
 
 
 def run_refresh(quiet: bool = False) -> tuple[bool, Settings, list[str]]:
@@ -72,15 +74,12 @@ def run_refresh(quiet: bool = False) -> tuple[bool, Settings, list[str]]:
 
     settings = Settings.from_env()
     job = defs.resolve_job_def("nightly_refresh")
-    handler = _ProgressHandler()
+    handler = _ProgressHandler(quiet)
 
     @dg.logger
     def progress(_init_context):
         logger = logging.Logger("datamart.progress", level=logging.DEBUG)
-        if not quiet:
-            logger.addHandler(handler)
-        else:
-            logger.addHandler(logging.NullHandler())
+        logger.addHandler(handler)
         return logger
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()

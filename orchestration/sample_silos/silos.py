@@ -465,10 +465,15 @@ class Silos:
         rng, p = self.rng, self.p
         cand = np.flatnonzero(p["in_crm"].to_numpy() & p["email"].notna().to_numpy() & ~p["shared_email"].to_numpy())
         who = cand[rng.random(len(cand)) < 0.006]
+        if len(who) < 2 and len(cand) >= 2:  # every landing zone exercises both request types
+            who = rng.choice(cand, 2, replace=False)
         n = len(who)
         kind = np.where(rng.random(n) < 0.5, "erasure", "objection")
+        if n >= 2:
+            kind[:2] = ["erasure", "objection"]
         ts = moments(self._rand_days(n, self.days // 2), rng)
         by = rng.integers(0, 3, n)
+        by = np.where((by == 1) & p["mobile"].isna().to_numpy()[who], 2, by)  # no mobile: name the CRM id
         return pd.DataFrame({
             "request_id": self._ids("GDPR", n, 6), "requested_at": render(ts, rng), "request_type": kind,
             "email": np.where(by == 0, p["email"].to_numpy()[who], None),
