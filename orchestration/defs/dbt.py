@@ -33,11 +33,33 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, datamart: Dat
     datamart.dbt_env()
     as_of = datamart.settings().as_of.isoformat()
     invocation = dbt.cli(["build", "--vars", json.dumps({"as_of": as_of})], context=context)
-    yield from invocation.stream()
+    # dagster-dbt's fetch_row_counts() keeps dbt's DuckDB connection open in this process, which
+    # locks the file for the next steps; count rows ourselves once dbt has exited instead.
+    events = list(invocation.stream())
+    yield from _with_row_counts(events, datamart)
     # dagster-dbt leaves one target folder per invocation: keep the disk clean
     target = invocation.target_path
     if target.parent.name == "target" and target.exists():
         shutil.rmtree(target, ignore_errors=True)
+
+
+def _with_row_counts(events, datamart: DatamartResource):
+    outputs = [e for e in events if isinstance(e, dg.Output)]
+    counts = {}
+    if outputs:
+        with datamart.connect(read_only=True) as con:
+            tables = {f"{s}.{t}" for s, t in con.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
+            for e in outputs:
+                name = ".".join(e.output_name.split("__", 1)) if "__" in e.output_name else e.output_name
+                if name in tables:
+                    counts[e.output_name] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+    for e in events:
+        if isinstance(e, dg.Output) and e.output_name in counts:
+            yield dg.Output(e.value, output_name=e.output_name, data_version=e.data_version,
+                            metadata={**e.metadata, "dagster/row_count": counts[e.output_name]}, tags=e.tags)
+        else:
+            yield e
 
 
 @dbt_assets(

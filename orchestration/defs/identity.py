@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from .. import charts
 from ..identity.clusters import resolve
 from ..identity.stitching import build_edges, unresolvable_records
 from ..resources import DatamartResource
@@ -30,8 +31,9 @@ def identity_resolution(context: dg.AssetExecutionContext, datamart: DatamartRes
         unresolvable_records(con)
         stats = resolve(con, s.as_of)
     histogram = stats.pop("cluster_size_histogram")
-    table = "\n".join(["| records per customer | customers |", "|---|---|"]
-                      + [f"| {k if k != '10' else '10+'} | {v} |" for k, v in histogram.items()])
+    labels = [k if k != "10" else "10+" for k in histogram]
+    picture = charts.bar_chart(labels, {"customers": list(histogram.values())},
+                               "Source records per customer", "customers", log=True)
     return dg.MaterializeResult(metadata={
         **{k: v for k, v in stats.items() if not isinstance(v, dict)},
         "id_merges": stats["id_changes"]["merge"],
@@ -39,5 +41,5 @@ def identity_resolution(context: dg.AssetExecutionContext, datamart: DatamartRes
         "identifier_values": stitch.values,
         "untrusted_values": stitch.untrusted_values,
         "ambiguous_contact_records": stitch.ambiguous_records,
-        "cluster_sizes": dg.MetadataValue.md(table),
+        "cluster_sizes": picture,
     })

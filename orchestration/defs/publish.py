@@ -1,10 +1,12 @@
 """Write-audit-publish: the datamart BI reads is replaced only after every check passed."""
 
 
+import datetime as dt
 import os
 
 import dagster as dg
 
+from .. import charts
 from ..resources import DatamartResource
 from ..warehouse import connect
 from .ingestion import OWNER, WAREHOUSE_POOL
@@ -25,6 +27,9 @@ MART_KEYS = [dg.AssetKey(["marts", k]) for k in (
     owners=[OWNER],
     pool=WAREHOUSE_POOL,
     deps=[*MART_KEYS, dg.AssetKey(["marts", "customer_scores"])],
+    # BI expects last night's data every morning: warn after 25 h, fail after 26 h
+    freshness_policy=dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=26),
+                                                    warn_window=dt.timedelta(hours=25)),
     description=(
         "Copies the marts and the load log into a brand-new DuckDB file (BI-readable storage "
         "version) and atomically replaces $DATAMART_HOME/datamart.duckdb. Runs only when every "
@@ -52,10 +57,18 @@ def published_datamart(context: dg.AssetExecutionContext, datamart: DatamartReso
             con.execute(f"CREATE TABLE pub.{qualified} AS SELECT * FROM {qualified}")
             counts[qualified] = con.execute(f"SELECT count(*) FROM pub.{qualified}").fetchall()[0][0]
         con.execute("DETACH pub")
+        accounting = con.execute("""
+            SELECT source || '/' || entity AS entity, sum(rows_loaded) AS loaded, sum(rows_quarantined) AS quarantined
+            FROM audit.load_log WHERE load_id = ? GROUP BY ALL ORDER BY 1""", [context.run.run_id]).fetchall()
     finally:
         con.close()
     os.replace(tmp, target)  # atomic: readers see the old file or the new one, never a mix
-    return dg.MaterializeResult(metadata={
+    pictures = {}
+    if accounting:
+        pictures["load_accounting"] = charts.bar_chart(
+            [a[0] for a in accounting], {"loaded": [a[1] for a in accounting], "quarantined": [a[2] for a in accounting]},
+            "Rows loaded and quarantined tonight, per entity", "rows", log=True)
+    return dg.MaterializeResult(metadata={**pictures,
         "path": dg.MetadataValue.path(str(target)),
         "as_of": s.as_of.isoformat(),
         "storage_version": STORAGE_VERSION,
