@@ -79,11 +79,13 @@ def train_and_score(con, as_of: dt.date, random_state: int = 0) -> tuple[pd.Data
 
     y_train, y_test = train["label"].to_numpy(int), test["label"].to_numpy(int)
     scores = {}
+    held_out = {}
     with threadpool_limits(limits=1):  # 2 threads were 10x slower than 1 on this machine
         for name, model in candidates(random_state).items():
             cols = _columns(name)
             model.fit(train[cols].to_numpy(), y_train)
-            scores[name] = _evaluate(y_test, model.predict_proba(test[cols].to_numpy())[:, 1])
+            held_out[name] = model.predict_proba(test[cols].to_numpy())[:, 1]
+            scores[name] = _evaluate(y_test, held_out[name])
         best = max(scores, key=lambda n: scores[n]["roc_auc"])
         final = candidates(random_state)[best]
         final.fit(test[_columns(best)].to_numpy(), y_test)  # refit on the latest labelled cutoff
@@ -94,4 +96,5 @@ def train_and_score(con, as_of: dt.date, random_state: int = 0) -> tuple[pd.Data
     version = hashlib.sha1(json.dumps({"model": best, "train": train_cut.isoformat(), "test": test_cut.isoformat(),
                                        "features": _columns(best), "seed": random_state}).encode()).hexdigest()[:10]
     meta["model_version"] = f"propensity-{best}-{version}"
+    meta["_evaluation"] = (y_test, held_out[best])  # for charts; not metadata
     return pd.DataFrame({"customer_id": now["customer_id"], "purchase_propensity": np.clip(p, 0, 1)}), meta

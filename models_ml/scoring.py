@@ -30,7 +30,8 @@ def build_customer_scores(con, as_of: dt.date, random_state: int = 0) -> tuple[p
         "segment": segments.astype(str),
         "model_version": p_meta.get("model_version", p_meta.get("model", "fallback")) + "+value-runrate-v0",
     })
-    meta = {"propensity": {k: v for k, v in p_meta.items() if k != "model_version"},
+    meta = {"propensity": {k: v for k, v in p_meta.items() if k not in ("model_version", "_evaluation")},
+            "_evaluation": p_meta.get("_evaluation"),
             "model_version": scores["model_version"].iloc[0] if len(scores) else "",
             "segmentation": s_meta,
             "value": {"total_expected_value_12m": round(float(scores["expected_value_12m"].sum()), 2),
