@@ -140,6 +140,71 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _status(args: argparse.Namespace) -> int:
+    from .warehouse import open_warehouse, table_exists
+
+    settings = Settings.from_env()
+    path = settings.published_path
+    if not path.exists():
+        print(f"no published datamart yet at {path} (run `datamart refresh`)")
+        return 1
+    with open_warehouse(path, read_only=True) as con:
+        info = con.execute("SELECT as_of, published_at, run_id FROM audit.refresh_info").fetchall()
+        as_of, published_at, run_id = info[0] if info else (None, None, None)
+        print(f"published datamart: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        print(f"  night (as of):    {as_of}")
+        print(f"  published at:     {published_at}")
+        print(f"  run:              {run_id}")
+        print("  tables:")
+        for (table,) in con.execute("SELECT table_name FROM information_schema.tables "
+                                    "WHERE table_schema = 'marts' ORDER BY 1").fetchall():
+            n = con.execute(f"SELECT count(*) FROM marts.{table}").fetchall()[0][0]
+            print(f"    marts.{table:<28} {n:>12,}")
+        print("  last night's load accounting (files, rows read = loaded + quarantined):")
+        rows = con.execute("""
+            SELECT source || '/' || entity, count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined),
+                   count(*) FILTER (WHERE status = 'refused')
+            FROM audit.load_log WHERE load_id = ? GROUP BY 1 ORDER BY 1""", [run_id]).fetchall()
+        if not rows:
+            print("    no new landing file that night")
+        for entity, files, read, ok, bad, refused in rows:
+            extra = f", {refused} file(s) refused" if refused else ""
+            print(f"    {entity:<28} {files:>4} files {read:>10,} = {ok:>10,} + {bad:>6,}{extra}")
+        if table_exists(con, "audit.check_results"):
+            checks = con.execute("""SELECT count(*), count(*) FILTER (WHERE NOT passed) FROM audit.check_results
+                                    WHERE run_id = ?""", [run_id]).fetchall()[0]
+            print(f"  quality checks of that run: {checks[0]} run, {checks[1]} failed")
+    return 0
+
+
+def _erase(args: argparse.Namespace) -> int:
+    """File a privacy request into the landing zone, as the privacy silo would."""
+    import csv
+    import uuid
+    from zoneinfo import ZoneInfo
+
+    if not (args.email or args.phone or args.crm_id):
+        print("give at least one of --email, --phone, --crm-id", file=sys.stderr)
+        return 2
+    settings = Settings.from_env()
+    now = dt.datetime.now(ZoneInfo("Europe/Paris")).replace(microsecond=0, tzinfo=None)
+    folder = settings.landing_dir / "privacy" / "requests"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{now.date().isoformat()}.csv"
+    header = ["request_id", "requested_at", "request_type", "email", "phone", "crm_id"]
+    request_id = f"CLI-{uuid.uuid4().hex[:12]}"
+    new = not path.exists()
+    with path.open("a", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        if new:
+            writer.writerow(header)
+        writer.writerow([request_id, now.isoformat(), args.type, args.email or "", args.phone or "", args.crm_id or ""])
+    # the identifiers are personal data: confirm without echoing them
+    print(f"{args.type} request {request_id} filed in {path.relative_to(settings.landing_dir)}; "
+          "it takes effect at the next refresh")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="datamart", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -158,6 +223,16 @@ def main(argv: list[str] | None = None) -> int:
 
     summ = sub.add_parser("summary", help="summarise the published datamart")
     summ.set_defaults(func=_summary)
+
+    stat = sub.add_parser("status", help="last refresh, published version, checks and load accounting")
+    stat.set_defaults(func=_status)
+
+    erase = sub.add_parser("erase", help="file a GDPR erasure (or objection) request into the landing zone")
+    erase.add_argument("--email")
+    erase.add_argument("--phone")
+    erase.add_argument("--crm-id", dest="crm_id")
+    erase.add_argument("--type", choices=["erasure", "objection"], default="erasure")
+    erase.set_defaults(func=_erase)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -12,7 +12,7 @@ from ..warehouse import connect
 from .ingestion import OWNER, WAREHOUSE_POOL
 
 PUBLISHED_SCHEMAS = ("marts",)
-PUBLISHED_TABLES = ("audit.load_log",)
+PUBLISHED_TABLES = ("audit.load_log", "audit.check_results")
 # BI tools still embed DuckDB 1.x, which cannot open files written in the 2.0 format.
 STORAGE_VERSION = "v1.5.0"
 
@@ -51,11 +51,17 @@ def published_datamart(context: dg.AssetExecutionContext, datamart: DatamartReso
             "SELECT table_schema, table_name FROM information_schema.tables "
             f"WHERE table_catalog = current_database() AND table_schema IN ({', '.join('?' * len(PUBLISHED_SCHEMAS))}) "
             "AND table_type = 'BASE TABLE' ORDER BY 1, 2", list(PUBLISHED_SCHEMAS)).fetchall()]
-        for qualified in [*tables, *PUBLISHED_TABLES]:
+        present = {f"{a}.{b}" for a, b in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
+        for qualified in [*tables, *(t for t in PUBLISHED_TABLES if t in present)]:
             schema = qualified.split(".")[0]
             con.execute(f"CREATE SCHEMA IF NOT EXISTS pub.{schema}")
             con.execute(f"CREATE TABLE pub.{qualified} AS SELECT * FROM {qualified}")
             counts[qualified] = con.execute(f"SELECT count(*) FROM pub.{qualified}").fetchall()[0][0]
+        con.execute("CREATE SCHEMA IF NOT EXISTS pub.audit")
+        con.execute("""CREATE TABLE pub.audit.refresh_info AS
+                       SELECT ?::DATE AS as_of, now()::TIMESTAMP AS published_at, ? AS run_id""",
+                    [s.as_of, context.run.run_id])
         con.execute("DETACH pub")
         accounting = con.execute("""
             SELECT source || '/' || entity AS entity, sum(rows_loaded) AS loaded, sum(rows_quarantined) AS quarantined

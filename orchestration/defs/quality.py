@@ -50,6 +50,17 @@ def _fetch(con, sql: str, run_id: str):
     return rel.to_arrow_table().to_pandas(), count
 
 
+CHECK_LOG = "audit.check_results"
+
+
+def record_check(con, run_id, check, suite, passed, rows, failed) -> None:
+    """Keep every check outcome in the warehouse, for `datamart status` and the published audit."""
+    con.execute(f"""CREATE TABLE IF NOT EXISTS {CHECK_LOG} (run_id VARCHAR, check_name VARCHAR, suite VARCHAR,
+                    passed BOOLEAN, rows_checked BIGINT, failed_expectations INTEGER, checked_at TIMESTAMP)""")
+    con.execute(f"INSERT INTO {CHECK_LOG} VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+                [run_id, check, suite, passed, rows, failed])
+
+
 def _gate_check(gate: Gate) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=gate.asset, name=gate.name, blocking=True,
                     description=f"Great Expectations suites {', '.join(s for s, _ in gate.tables)}.")
@@ -73,6 +84,8 @@ def _gate_check(gate: Gate) -> dg.AssetChecksDefinition:
                 metadata[f"{suite}.rows_validated"] = len(df)
                 for k, v in outcome.to_metadata().items():
                     metadata[f"{suite}.{k}"] = v
+                record_check(con, context.run.run_id, gate.name, suite, outcome.success, total,
+                             len(outcome.failed))
         return dg.AssetCheckResult(passed=passed, metadata=metadata,
                                    severity=dg.AssetCheckSeverity.ERROR)
 
