@@ -12,7 +12,7 @@ DEMO_DAYS ?= 365
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DATAMART_HOME DATAMART_LANDING_DIR
 
-.PHONY: install demo refresh test ui lint clean
+.PHONY: install system-deps demo refresh test ui lint clean
 
 $(STAMP): pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -33,7 +33,19 @@ demo: install  ## sample data if the landing zone is empty, full refresh, where 
 refresh: install
 	$(BIN)/datamart refresh
 
-test: install  ## the whole test suite
+system-deps:  ## Debian's chromium and postgresql for the browser and PostgreSQL tests (when root)
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		missing=""; \
+		[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+		ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+		if [ -n "$$missing" ]; then \
+			echo "installing$$missing for the browser and PostgreSQL tests"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+				|| echo "could not install$$missing: those tests will be skipped"; \
+		fi; \
+	fi
+
+test: install system-deps  ## the whole test suite
 	$(BIN)/python -m pytest -q
 
 ui: install  ## Dagster webserver + daemon on the same assets (http://127.0.0.1:3000)
