@@ -67,7 +67,8 @@ MART_RULES: dict[str, list[tuple]] = {
     "marts.customer_scores": [
         ("not_null", "customer_id"), ("unique", "customer_id"), ("between", "purchase_propensity", 0, 1),
         ("not_null", "purchase_propensity"), ("between", "expected_value_12m", 0, None),
-        ("not_null", "segment"), ("not_null", "model_version"),
+        ("not_null", "segment"), ("not_null", "model_version"), ("between", "p_alive", 0, 1),
+        ("between", "expected_purchases_12m", 0, None),
     ],
 }
 

@@ -1,43 +1,102 @@
-"""Assembles marts.customer_scores: one row per customer of dim_customer for the night."""
+"""Assembles marts.customer_scores (one row per customer of dim_customer for the night),
+marts.segment_profiles, and the guards the Dagster checks enforce."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from . import registry
 from .features import features_as_of
-from .propensity import train_and_score
-from .segmentation import segment
+from .propensity import HORIZON_DAYS, drift, evaluate, score, train
+from .segmentation import RFM, decision_rules, life_stage, segment
 from .value import customer_value
 
+MAX_PSI = 0.25  # population stability index above which a feature has shifted too much
 
-def build_customer_scores(con, as_of: dt.date, random_state: int = 0) -> tuple[pd.DataFrame, dict]:
-    all_customers = con.execute("SELECT customer_id FROM marts.dim_customer").df()
-    propensity, p_meta = train_and_score(con, as_of, random_state)
-    feats = features_as_of(con, as_of)
-    feats = all_customers.merge(feats, on="customer_id", how="left").fillna(
-        {"recency_days": 9999, "has_purchased": 0}).fillna(0)
+
+def build_customer_scores(con, as_of: dt.date, random_state: int = 0, model_dir: Path | None = None,
+                          retrain: bool = False) -> tuple[pd.DataFrame, dict]:
+    customers = con.execute(
+        "SELECT customer_id, birth_date, household_size, children_count FROM marts.dim_customer").df()
+    existing = registry.latest(con, model_dir) if model_dir else None
+    trained = registry.needs_retraining(existing, as_of, retrain)
+    model = train(con, as_of, random_state) if trained else existing
+    if trained and model is not None and model_dir is not None:
+        registry.save(model, model_dir)
+        registry.register(con, model)
+    propensity, now = score(model, con, as_of)
+    guard = evaluate(model, con, as_of) if model is not None else {}
+    psi = drift(model, now) if model is not None else {}
+
+    feats = customers.merge(now, on="customer_id", how="left")
+    feats[RFM + ["has_purchased"]] = feats[RFM + ["has_purchased"]].fillna(
+        {"recency_days": 9999, "frequency": 0, "monetary": 0, "has_purchased": 0})
     feats = feats.merge(propensity, on="customer_id", how="left")
-    feats["purchase_propensity"] = feats["purchase_propensity"].fillna(float(propensity["purchase_propensity"].median())
-                                                                       if len(propensity) else 0.0)
-    segments, s_meta = segment(feats, random_state)
+    feats["purchase_propensity"] = feats["purchase_propensity"].fillna(
+        float(propensity["purchase_propensity"].median()) if len(propensity) else 0.0)
+    segments, s_meta, clusters, label_names = segment(feats, random_state)
     value, v_meta = customer_value(con, as_of, random_state)
     feats = feats.merge(value, on="customer_id", how="left")
+    backtest = features_as_of(con, as_of - dt.timedelta(days=HORIZON_DAYS))
+    rules, r_meta = decision_rules(backtest, feats, random_state)
+
+    version = (model.version if model is not None else "propensity-fallback") + "+" + v_meta["model"]
     scores = pd.DataFrame({
         "customer_id": feats["customer_id"],
         "snapshot_date": pd.Timestamp(as_of).date(),
         "purchase_propensity": feats["purchase_propensity"].clip(0, 1).astype(float),
         "expected_value_12m": feats["expected_value_12m"].fillna(0.0).astype(float),
         "segment": segments.astype(str),
-        "model_version": p_meta.get("model_version", p_meta.get("model", "fallback")) + "+" + v_meta["model"],
+        "model_version": version,
         "p_alive": feats["p_alive"].astype(float),
         "expected_purchases_12m": feats["expected_purchases_12m"].fillna(0.0).astype(float),
+        "segment_rule": rules.astype(str),
+        "segment_life_stage": life_stage(feats, as_of).astype(str),
     })
-    meta = {"propensity": {k: v for k, v in p_meta.items() if k not in ("model_version", "_evaluation")},
-            "_evaluation": p_meta.get("_evaluation"),
-            "model_version": scores["model_version"].iloc[0] if len(scores) else "",
-            "segmentation": s_meta,
-            "value": {**v_meta, "total_expected_value_12m": round(float(scores["expected_value_12m"].sum()), 2),
-                      "mean_expected_value_12m": round(float(scores["expected_value_12m"].mean()), 2) if len(scores) else 0}}
+    profiles = _profiles(scores, feats, backtest, clusters, label_names, as_of)
+    metrics = model.metrics if model is not None else {"model": "fallback_recent_rate",
+                                                       "reason": "too little history for a time-based backtest"}
+    meta = {
+        "propensity": {"model": model.name if model else "fallback_recent_rate", "trained_tonight": trained,
+                       **{k: v for k, v in metrics.items() if not k.startswith("_")}},
+        "_evaluation": metrics.get("_evaluation") if trained else None,
+        "model_version": version,
+        "guards": {"deployed_model_roc_auc": guard.get("roc_auc"),
+                   "recency_baseline_roc_auc": guard.get("baseline_recency_roc_auc"),
+                   "beats_baseline": (guard["roc_auc"] >= guard["baseline_recency_roc_auc"]) if guard else None,
+                   "max_feature_psi": round(max(psi.values()), 4) if psi else None,
+                   "drifted_features": sorted(k for k, v in psi.items() if v > MAX_PSI)},
+        "segmentation": s_meta,
+        "decision_rules": r_meta,
+        "value": {**v_meta, "total_expected_value_12m": round(float(scores["expected_value_12m"].sum()), 2)},
+        "_tables": {"segment_profiles": profiles},
+    }
     return scores, meta
+
+
+def _profiles(scores, feats, backtest, clusters, label_names, as_of) -> pd.DataFrame:
+    """Size, mean features and the future purchase rate of each unsupervised segment. The rate is
+    measured honestly on the backtest cutoff: segments assigned there, purchases in the 90 days after."""
+    frame = scores[["customer_id", "segment", "purchase_propensity", "expected_value_12m"]].join(feats[RFM])
+    prof = frame.groupby("segment").agg(
+        customers=("customer_id", "size"), recency_days=("recency_days", "mean"), frequency=("frequency", "mean"),
+        monetary=("monetary", "mean"), propensity=("purchase_propensity", "mean"),
+        expected_value_12m=("expected_value_12m", "mean")).reset_index()
+    prof["share"] = prof["customers"] / prof["customers"].sum()
+    prof.loc[prof["segment"] == "Prospects", ["recency_days"]] = np.nan
+    rate = {}
+    if clusters is not None and len(backtest):
+        buyers = backtest[backtest["has_purchased"] > 0]
+        if len(buyers):
+            names = pd.Series(clusters.predict(buyers)).map(label_names).to_numpy()
+            rate = buyers.assign(segment=names).groupby("segment")["label"].mean().to_dict()
+        others = backtest[backtest["has_purchased"] == 0]
+        if len(others):
+            rate["Prospects"] = float(others["label"].mean())
+    prof["future_purchase_rate_90d"] = prof["segment"].map(rate).astype(float)
+    prof.insert(0, "snapshot_date", pd.Timestamp(as_of).date())
+    return prof.round(4)

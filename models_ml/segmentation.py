@@ -1,7 +1,11 @@
-"""Behavioural segments: KMeans on scaled log RFM of buyers, k chosen by silhouette (3–6).
+"""Segments, the three ways marketing asks for them.
 
-Clusters are named from their centroids with fixed rules, so names are readable and stable;
-customers without a purchase are "Prospects".
+- **a priori** (`segment_life_stage`): rules on declared data (age, children, household size);
+- **supervised** (`segment_rule`): a shallow decision tree trained on the held-out cutoff to
+  predict a purchase in the next 90 days from RFM; each leaf is a readable rule;
+- **unsupervised** (`segment`): KMeans on scaled log RFM of buyers, k chosen by silhouette
+  (3–6), stability measured by the adjusted Rand index across seeds and bootstrap samples;
+  clusters are named from their centroids; people who never bought are "Prospects".
 """
 
 from __future__ import annotations
@@ -9,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
 from threadpoolctl import threadpool_limits
 
 RFM = ["recency_days", "frequency", "monetary"]
@@ -35,34 +40,107 @@ def _name(centroid: pd.Series, q: pd.DataFrame) -> str:
     return f"{when} {how}{big}".replace("buyers big spenders", "big spenders")
 
 
-def segment(features: pd.DataFrame, random_state: int = 0) -> tuple[pd.Series, dict]:
-    """Segment name per row of `features` (needs RFM columns and has_purchased)."""
+def _scaled(frame: pd.DataFrame, scaler: StandardScaler | None = None):
+    x = np.log1p(frame[RFM].clip(lower=0).to_numpy())
+    scaler = scaler or StandardScaler().fit(x)
+    return scaler.transform(x), scaler
+
+
+class Clusters:
+    """KMeans on log RFM of buyers, with k chosen by silhouette."""
+
+    def __init__(self, buyers: pd.DataFrame, random_state: int = 0):
+        self.x, self.scaler = _scaled(buyers)
+        rng = np.random.default_rng(random_state)
+        self.sample = rng.choice(len(self.x), min(len(self.x), SAMPLE), replace=False)
+        best = None
+        with threadpool_limits(limits=1):
+            for k in range(3, 7):
+                if k >= len(self.sample):
+                    break
+                model = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit(self.x[self.sample])
+                score = silhouette_score(self.x[self.sample], model.labels_)
+                if best is None or score > best[1] + 1e-9:
+                    best = (k, score, model)
+        self.k, self.silhouette, self.model = best
+        self.random_state = random_state
+
+    def stability(self, rounds: int = 3) -> dict:
+        """ARI of the labels on the sample across seeds and across bootstrap refits."""
+        base = self.model.predict(self.x[self.sample])
+        rng = np.random.default_rng(self.random_state + 1)
+        seeds, boots = [], []
+        with threadpool_limits(limits=1):
+            for i in range(rounds):
+                other = KMeans(n_clusters=self.k, n_init=10, random_state=self.random_state + 100 + i)
+                seeds.append(adjusted_rand_score(base, other.fit_predict(self.x[self.sample])))
+                boot = self.x[self.sample][rng.integers(0, len(self.sample), len(self.sample))]
+                refit = KMeans(n_clusters=self.k, n_init=10, random_state=self.random_state).fit(boot)
+                boots.append(adjusted_rand_score(base, refit.predict(self.x[self.sample])))
+        return {"seed_ari_min": round(float(min(seeds)), 4), "bootstrap_ari_min": round(float(min(boots)), 4)}
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.model.predict(_scaled(frame, self.scaler)[0])
+
+
+def segment(features: pd.DataFrame, random_state: int = 0) -> tuple[pd.Series, dict, Clusters | None, dict]:
+    """Unsupervised segment name per row (needs RFM columns and has_purchased)."""
     names = pd.Series("Prospects", index=features.index, dtype=object)
     buyers = features[features["has_purchased"] > 0]
     if len(buyers) < 20:
-        return names, {"k": 0, "reason": "fewer than 20 buyers"}
-    x = StandardScaler().fit_transform(np.log1p(buyers[RFM].clip(lower=0).to_numpy()))
-    rng = np.random.default_rng(random_state)
-    sample = rng.choice(len(x), min(len(x), SAMPLE), replace=False)
-    best = None
-    with threadpool_limits(limits=1):
-        for k in range(3, 7):
-            if k >= len(sample):
-                break
-            model = KMeans(n_clusters=k, n_init=4, random_state=random_state).fit(x[sample])
-            score = silhouette_score(x[sample], model.labels_)
-            if best is None or score > best[1] + 1e-9:
-                best = (k, score, model)
-        k, silhouette, model = best
-        labels = model.predict(x)
+        return names, {"k": 0, "reason": "fewer than 20 buyers"}, None, {}
+    clusters = Clusters(buyers, random_state)
+    labels = clusters.predict(buyers)
     centroids = buyers[RFM].groupby(labels).mean()
     q = buyers[RFM].quantile([0.25, 0.5, 0.75])
     raw = {c: _name(centroids.loc[c], q) for c in centroids.index}
     seen: dict[str, int] = {}
-    final = {}
+    label_names = {}
     for c in centroids.sort_values("monetary", ascending=False).index:  # deterministic suffixes
         seen[raw[c]] = seen.get(raw[c], 0) + 1
-        final[c] = raw[c] if seen[raw[c]] == 1 else f"{raw[c]} {seen[raw[c]]}"
-    names.loc[buyers.index] = [final[c] for c in labels]
-    sizes = names.value_counts().to_dict()
-    return names, {"k": int(k), "silhouette": round(float(silhouette), 4), "sizes": {str(a): int(b) for a, b in sizes.items()}}
+        label_names[c] = raw[c] if seen[raw[c]] == 1 else f"{raw[c]} {seen[raw[c]]}"
+    names.loc[buyers.index] = [label_names[c] for c in labels]
+    sizes = names.value_counts()
+    meta = {"k": int(clusters.k), "silhouette": round(float(clusters.silhouette), 4), **clusters.stability(),
+            "smallest_segment_share": round(float(sizes.min() / sizes.sum()), 4),
+            "sizes": {str(a): int(b) for a, b in sizes.items()}}
+    return names, meta, clusters, label_names
+
+
+def life_stage(declared: pd.DataFrame, as_of) -> pd.Series:
+    """A priori segment from declared data: age from the birth date, children, household size."""
+    birth = pd.to_datetime(declared["birth_date"], errors="coerce")
+    age = ((pd.Timestamp(as_of) - birth).dt.days / 365.25).to_numpy(dtype=float, na_value=np.nan)
+    children = declared["children_count"].astype(float).fillna(0).to_numpy()
+    size = declared["household_size"].astype(float).to_numpy(na_value=np.nan)
+    out = np.select(
+        [children > 0, age < 30, age >= 65, size == 1, size >= 2],
+        ["Families with children", "Young adults", "Seniors", "Singles", "Couples and shared homes"],
+        default="Undeclared")
+    return pd.Series(out, index=declared.index)
+
+
+def decision_rules(train: pd.DataFrame, now: pd.DataFrame, random_state: int = 0) -> tuple[pd.Series, dict]:
+    """Supervised segments: leaves of a depth-2 tree predicting a purchase in the next 90 days."""
+    cols = ["recency_days", "frequency", "monetary"]
+    if len(train) < 50 or train["label"].nunique() < 2:
+        return pd.Series("Unscored", index=now.index), {"leaves": 0}
+    tree = DecisionTreeClassifier(max_depth=2, min_samples_leaf=max(10, int(0.05 * len(train))),
+                                  random_state=random_state).fit(train[cols], train["label"].astype(int))
+    t = tree.tree_
+    rules = {}
+
+    def walk(node, path):
+        if t.children_left[node] == -1:
+            rules[node] = " and ".join(path) or "everyone"
+            return
+        name, thr = cols[t.feature[node]], t.threshold[node]
+        walk(t.children_left[node], [*path, f"{name} <= {thr:.0f}"])
+        walk(t.children_right[node], [*path, f"{name} > {thr:.0f}"])
+
+    walk(0, [])
+    leaf_rate = {leaf: float(train["label"][tree.apply(train[cols]) == leaf].mean()) for leaf in rules}
+    leaves = tree.apply(now[cols])
+    return pd.Series([rules[leaf] for leaf in leaves], index=now.index), {
+        "leaves": len(rules),
+        "rules": {rules[leaf]: round(rate, 3) for leaf, rate in sorted(leaf_rate.items(), key=lambda kv: -kv[1])}}

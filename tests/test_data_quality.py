@@ -12,7 +12,8 @@ def scores_frame(n=500):
     rng = np.random.default_rng(0)
     return pd.DataFrame({"customer_id": [f"C{i:05d}" for i in range(n)], "snapshot_date": pd.Timestamp("2025-06-30"),
                          "purchase_propensity": rng.random(n), "expected_value_12m": rng.random(n) * 100,
-                         "segment": "Recent regulars", "model_version": "v1"})
+                         "segment": "Recent regulars", "model_version": "v1", "p_alive": rng.random(n),
+                         "expected_purchases_12m": rng.random(n) * 3})
 
 
 def test_every_raw_entity_and_contract_mart_has_a_suite():

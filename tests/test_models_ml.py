@@ -27,7 +27,9 @@ def synthetic(con, n=1500, seed=0):
     lines["order_date"] = pd.to_datetime(lines["order_date"]).dt.date
     lines["is_purchase"] = True
     dim = pd.DataFrame({"customer_id": [f"C{i:05d}" for i in range(n)],
-                        "first_seen_at": pd.Timestamp("2024-05-01"), "source_count": 1})
+                        "first_seen_at": pd.Timestamp("2024-05-01"), "source_count": 1,
+                        "birth_date": pd.to_datetime(rng.integers(-9000, 9000, n), unit="D").date,
+                        "household_size": rng.integers(1, 5, n), "children_count": rng.integers(0, 3, n)})
     con.execute("CREATE SCHEMA marts")
     con.register("l", lines)
     con.register("d", dim)
@@ -52,7 +54,30 @@ def test_scores_cover_every_customer_with_honest_metrics(con):
     p = meta["propensity"]
     assert 0.6 < p["roc_auc"] < 0.95  # signal, but no leakage
     assert p["roc_auc"] >= p["baseline_recency_roc_auc"] - 1e-9
-    assert meta["segmentation"]["k"] in (3, 4, 5, 6)
+    assert meta["guards"]["beats_baseline"] and not meta["guards"]["drifted_features"]
+    seg = meta["segmentation"]
+    assert seg["k"] in (3, 4, 5, 6) and seg["seed_ari_min"] > 0.8
+    assert scores["p_alive"].dropna().between(0, 1).all() and (scores["expected_purchases_12m"] >= 0).all()
+    assert scores["segment_rule"].str.contains("<=|>").all()  # readable rules from the tree
+    assert set(scores["segment_life_stage"]) <= {"Families with children", "Young adults", "Seniors", "Singles",
+                                                 "Couples and shared homes", "Undeclared"}
+    profiles = meta["_tables"]["segment_profiles"]
+    assert profiles["customers"].sum() == len(scores)
+    assert profiles["future_purchase_rate_90d"].notna().all()
+
+
+def test_the_model_is_reused_until_a_week_old_or_asked(con, tmp_path):
+    folder = tmp_path / "models"
+    _, first = build_customer_scores(con, AS_OF, model_dir=folder)
+    _, next_night = build_customer_scores(con, AS_OF + dt.timedelta(days=1), model_dir=folder)
+    assert first["propensity"]["trained_tonight"] and not next_night["propensity"]["trained_tonight"]
+    assert next_night["model_version"] == first["model_version"]
+    _, forced = build_customer_scores(con, AS_OF + dt.timedelta(days=1), model_dir=folder, retrain=True)
+    _, week = build_customer_scores(con, AS_OF + dt.timedelta(days=8), model_dir=folder)
+    assert forced["propensity"]["trained_tonight"] and week["propensity"]["trained_tonight"]
+    registry = con.execute("SELECT model_version, roc_auc FROM marts.ml_model_registry").fetchall()
+    assert len(registry) == 3 and all(0.5 < auc < 1 for _, auc in registry)
+    assert len(list(folder.glob("*.pkl"))) == 3
 
 
 def test_features_ignore_facts_after_the_cutoff(con):

@@ -1,43 +1,73 @@
 """Python ML assets downstream of the marts (group `models`)."""
 
-
 import dagster as dg
 
 from ..resources import DatamartResource
 from .ingestion import OWNER, WAREHOUSE_POOL
 
 SCORES_TABLE = "marts.customer_scores"
+SCORES_KEY = dg.AssetKey(["marts", "customer_scores"])
+
+
+class ScoringConfig(dg.Config):
+    """Launchpad options of the scoring step."""
+
+    retrain: bool = False  # retrain the propensity model tonight (otherwise weekly)
+    random_state: int = 0
 
 
 @dg.asset(
-    key=["marts", "customer_scores"],
+    key=SCORES_KEY,
     group_name="models",
     kinds={"sklearn", "duckdb"},
     owners=["team:data-science"],
     pool=WAREHOUSE_POOL,
     deps=[dg.AssetKey(["marts", "dim_customer"]), dg.AssetKey(["marts", "fct_order_lines"])],
     description=(
-        "Propensity to buy within 90 days (trained on an earlier cutoff, evaluated on a later "
-        "one), expected 12-month value and a behavioural segment for every customer, as of the "
-        "night. Metrics of the held-out evaluation are in the metadata."
+        "Propensity to buy within 90 days (time-based backtest picks the model; retrained weekly or on "
+        "demand, artefacts versioned in marts.ml_model_registry), expected 12-month value, P(alive) and "
+        "expected purchases (BG/NBD + Gamma-Gamma), and segments three ways (KMeans on RFM, a decision "
+        "tree's readable rules, life stage from declared data). Profiles in marts.segment_profiles."
     ),
+    check_specs=[
+        dg.AssetCheckSpec("propensity_beats_recency_baseline", asset=SCORES_KEY, blocking=True,
+                          description="The deployed model's AUC on the latest labelled cutoff is not below "
+                                      "recency alone."),
+        dg.AssetCheckSpec("feature_drift", asset=SCORES_KEY, blocking=True,
+                          description="No feature's population stability index against the training snapshot "
+                                      "is above 0.25."),
+    ],
 )
-def customer_scores(context: dg.AssetExecutionContext, datamart: DatamartResource) -> dg.MaterializeResult:
+def customer_scores(context: dg.AssetExecutionContext, config: ScoringConfig, datamart: DatamartResource):
     from models_ml.scoring import build_customer_scores  # sklearn import is slow: load lazily
 
     s = datamart.settings()
     with datamart.connect() as con:
-        scores, metrics = build_customer_scores(con, s.as_of)
-        con.register("_scores_df", scores)
+        scores, metrics = build_customer_scores(con, s.as_of, config.random_state,
+                                                model_dir=s.home / "models" / "propensity", retrain=config.retrain)
+        tables = metrics.pop("_tables")
         con.execute("CREATE SCHEMA IF NOT EXISTS marts")
-        con.execute(f"CREATE OR REPLACE TABLE {SCORES_TABLE} AS SELECT * FROM _scores_df")
-        con.unregister("_scores_df")
+        for name, frame in {"customer_scores": scores, **tables}.items():
+            con.register("_frame", frame)
+            con.execute(f"CREATE OR REPLACE TABLE marts.{name} AS SELECT * FROM _frame")
+            con.unregister("_frame")
         rows = con.execute(f"SELECT count(*) FROM {SCORES_TABLE}").fetchall()[0][0]
-        pictures = _pictures(con, s.as_of, scores, metrics.pop("_evaluation", None))
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows, **_flatten(metrics), **pictures})
+        pictures = _pictures(con, s.as_of, scores, metrics.pop("_evaluation", None), tables["segment_profiles"])
+    guards = metrics["guards"]
+    yield dg.MaterializeResult(metadata={"dagster/row_count": rows, **_flatten(metrics), **pictures})
+    beats = guards["beats_baseline"]
+    yield dg.AssetCheckResult(
+        check_name="propensity_beats_recency_baseline", passed=beats is not False,
+        metadata={"deployed_model_roc_auc": guards["deployed_model_roc_auc"],
+                  "recency_baseline_roc_auc": guards["recency_baseline_roc_auc"],
+                  "note": "no labelled cutoff yet" if beats is None else ""})
+    yield dg.AssetCheckResult(
+        check_name="feature_drift", passed=not guards["drifted_features"],
+        metadata={"max_feature_psi": guards["max_feature_psi"],
+                  "drifted_features": ", ".join(guards["drifted_features"]) or "none"})
 
 
-def _pictures(con, as_of, scores, evaluation) -> dict:
+def _pictures(con, as_of, scores, evaluation, profiles) -> dict:
     """RFM grid, segment profiles, gain/calibration and value distribution, as images and tables."""
     import numpy as np
 
@@ -53,15 +83,7 @@ def _pictures(con, as_of, scores, evaluation) -> dict:
             m[r - 1, f - 1] = n
         out["rfm_grid"] = charts.heatmap(m, [str(i) for i in range(1, 6)], [str(i) for i in range(1, 6)],
                                          "Customers per RFM cell", "frequency score", "recency score")
-    profile = con.execute("""
-        SELECT s.segment, count(*) AS customers, round(avg(r.recency_days), 0) AS recency_days,
-               round(avg(r.frequency), 2) AS frequency, round(avg(r.monetary), 2) AS monetary,
-               round(avg(s.purchase_propensity), 3) AS propensity, round(avg(s.expected_value_12m), 2) AS value_12m
-        FROM marts.customer_scores s
-        LEFT JOIN marts.fct_customer_rfm r ON r.customer_id = s.customer_id AND r.snapshot_date = s.snapshot_date
-        GROUP BY s.segment ORDER BY customers DESC
-    """).df()
-    out["segment_profiles"] = charts.table(profile)
+    out["segment_profiles"] = charts.table(profiles.drop(columns=["snapshot_date"]).round(2))
     if evaluation is not None:
         y, p = evaluation
         out["propensity_gain_and_calibration"] = charts.gain_and_calibration(

@@ -14,6 +14,14 @@ crm_consents as (
     group by c.customer_id
 ),
 
+crm_declared as (
+    -- declared socio-demographics from the customer's most recently updated CRM record
+    select c.customer_id, m.household_size, m.children_count, m.occupation, m.income_band
+    from {{ source('identity', 'record_clusters') }} c
+    join {{ ref('stg_crm__customers') }} m on c.source = 'crm' and c.source_record_id = m.crm_id
+    qualify row_number() over (partition by c.customer_id order by m.updated_at desc, m.crm_id) = 1
+),
+
 form_opt_ins as (
     select c.customer_id, bool_or(s.opt_in) as opt_in
     from {{ source('identity', 'record_clusters') }} c
@@ -44,9 +52,14 @@ select
     g.first_seen_at,
     cast(g.source_count as integer) as source_count,
     cast(g.record_count as integer) as record_count,
+    cast(d.household_size as integer) as household_size,
+    cast(d.children_count as integer) as children_count,
+    case when coalesce(p.is_erased, false) then null else d.occupation end as occupation,
+    case when coalesce(p.is_erased, false) then null else d.income_band end as income_band,
     coalesce(p.is_erased, false) as is_erased,
     coalesce(p.is_objected, false) as is_objected
 from golden g
 left join crm_consents cc using (customer_id)
 left join form_opt_ins fo using (customer_id)
+left join crm_declared d using (customer_id)
 left join privacy p using (customer_id)
