@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from orchestration.ingestion.specs import ENTITIES
 
-TS_MIN, TS_MAX = "2000-01-01T00:00:00", "2100-01-01T00:00:00"
+TS_MIN, TS_MAX = "1990-01-01T00:00:00", "2100-01-01T00:00:00"  # history goes back to the 1990s (CDNOW)
 
 # declared ranges on raw columns, beyond what the specs say
 RAW_RANGES = {

@@ -16,6 +16,10 @@ from .segmentation import RFM, decision_rules, life_stage, segment
 from .value import customer_value
 
 MAX_PSI = 0.25  # population stability index above which a feature has shifted too much
+# Recency moves with the calendar in a closed or young cohort (everyone ages by the 90-day
+# horizon between the training snapshot and tonight): its drift is reported as a warning.
+# A shift in what customers do (frequency, spend, basket, channel mix) blocks the night.
+CALENDAR_DRIFT = {"recency_days"}
 
 
 def build_customer_scores(con, as_of: dt.date, random_state: int = 0, model_dir: Path | None = None,
@@ -69,7 +73,8 @@ def build_customer_scores(con, as_of: dt.date, random_state: int = 0, model_dir:
                    "recency_baseline_roc_auc": guard.get("baseline_recency_roc_auc"),
                    "beats_baseline": (guard["roc_auc"] >= guard["baseline_recency_roc_auc"]) if guard else None,
                    "max_feature_psi": round(max(psi.values()), 4) if psi else None,
-                   "drifted_features": sorted(k for k, v in psi.items() if v > MAX_PSI)},
+                   "drifted_features": sorted(k for k, v in psi.items() if v > MAX_PSI),
+                   "blocking_drift": sorted(k for k, v in psi.items() if v > MAX_PSI and k not in CALENDAR_DRIFT)},
         "segmentation": s_meta,
         "decision_rules": r_meta,
         "value": {**v_meta, "total_expected_value_12m": round(float(scores["expected_value_12m"].sum()), 2)},

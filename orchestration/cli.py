@@ -62,8 +62,11 @@ class _ProgressHandler(logging.Handler):
             data = event.event_specific_data
             if not data.passed:
                 name = f"{data.asset_key.to_user_string()}:{data.check_name}"
-                self.failed_checks.append(name)
-                say(f"  ✘ check {name} failed", flush=True)
+                if getattr(data.severity, "value", "ERROR") == "WARN":
+                    say(f"  ⚠ check {name} warns (not blocking)", flush=True)
+                else:
+                    self.failed_checks.append(name)
+                    say(f"  ✘ check {name} failed", flush=True)
 
 
 def run_refresh(quiet: bool = False) -> tuple[bool, Settings, list[str]]:

@@ -54,7 +54,7 @@ def test_scores_cover_every_customer_with_honest_metrics(con):
     p = meta["propensity"]
     assert 0.6 < p["roc_auc"] < 0.95  # signal, but no leakage
     assert p["roc_auc"] >= p["baseline_recency_roc_auc"] - 1e-9
-    assert meta["guards"]["beats_baseline"] and not meta["guards"]["drifted_features"]
+    assert meta["guards"]["beats_baseline"] and not meta["guards"]["blocking_drift"]
     seg = meta["segmentation"]
     assert seg["k"] in (3, 4, 5, 6) and seg["seed_ari_min"] > 0.8
     assert scores["p_alive"].dropna().between(0, 1).all() and (scores["expected_purchases_12m"] >= 0).all()

@@ -34,8 +34,8 @@ class ScoringConfig(dg.Config):
                           description="The deployed model's AUC on the latest labelled cutoff is not below "
                                       "recency alone."),
         dg.AssetCheckSpec("feature_drift", asset=SCORES_KEY, blocking=True,
-                          description="No feature's population stability index against the training snapshot "
-                                      "is above 0.25."),
+                          description="No behavioural feature's population stability index against the "
+                                      "training snapshot is above 0.25 (recency alone only warns)."),
     ],
 )
 def customer_scores(context: dg.AssetExecutionContext, config: ScoringConfig, datamart: DatamartResource):
@@ -63,8 +63,11 @@ def customer_scores(context: dg.AssetExecutionContext, config: ScoringConfig, da
                   "note": "no labelled cutoff yet" if beats is None else ""})
     yield dg.AssetCheckResult(
         check_name="feature_drift", passed=not guards["drifted_features"],
+        # behavioural drift blocks the night; recency drifting alone (the calendar) warns
+        severity=dg.AssetCheckSeverity.ERROR if guards["blocking_drift"] else dg.AssetCheckSeverity.WARN,
         metadata={"max_feature_psi": guards["max_feature_psi"],
-                  "drifted_features": ", ".join(guards["drifted_features"]) or "none"})
+                  "drifted_features": ", ".join(guards["drifted_features"]) or "none",
+                  "blocking_drift": ", ".join(guards["blocking_drift"]) or "none"})
 
 
 def _pictures(con, as_of, scores, evaluation, profiles) -> dict:
