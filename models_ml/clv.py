@@ -56,18 +56,20 @@ def bgnbd_log_likelihood(params, x, t_x, T) -> np.ndarray:
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
-def fit_bgnbd(x, t_x, T, weights=None) -> BgNbd:
+def fit_bgnbd(x, t_x, T) -> BgNbd:
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
-    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    # the likelihood only depends on (x, t_x, T): fit on distinct triples weighted by their count
+    triples, w = np.unique(np.column_stack([x, t_x, T]), axis=0, return_counts=True)
+    x, t_x, T = triples.T
 
     def nll(log_params):
-        return -np.sum(w * bgnbd_log_likelihood(np.exp(log_params), x, t_x, T))
+        return -np.sum(w * bgnbd_log_likelihood(np.exp(log_params), x, t_x, T)) / w.sum()
 
-    res = minimize(nll, x0=np.log([0.5, max(T.mean(), 1.0), 1.0, 1.0]), method="Nelder-Mead",
-                   options={"xatol": 1e-7, "fatol": 1e-7, "maxiter": 20_000, "maxfev": 20_000})
-    res = minimize(nll, x0=res.x, method="L-BFGS-B")
+    res = minimize(nll, x0=np.log([0.5, max(float(np.average(T, weights=w)), 1.0), 1.0, 1.0]), method="Nelder-Mead",
+                   options={"xatol": 1e-4, "fatol": 1e-9, "maxiter": 4000})
+    res = minimize(nll, x0=res.x, method="L-BFGS-B", options={"ftol": 1e-13, "gtol": 1e-9})
     r, alpha, a, b = np.exp(res.x)
-    return BgNbd(r, alpha, a, b, -float(res.fun))
+    return BgNbd(r, alpha, a, b, -float(res.fun) * w.sum())
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 - **a priori** (`segment_life_stage`): rules on declared data (age, children, household size);
 - **supervised** (`segment_rule`): a shallow decision tree trained on the held-out cutoff to
   predict a purchase in the next 90 days from RFM; each leaf is a readable rule;
-- **unsupervised** (`segment`): KMeans on scaled log RFM of buyers, k chosen by silhouette
+- **unsupervised** (`segment`): KMeans on scaled log recency and frequency of buyers, k chosen by silhouette
   (3–6), stability measured by the adjusted Rand index across seeds and bootstrap samples;
   clusters are named from their centroids; people who never bought are "Prospects".
 """
@@ -19,6 +19,9 @@ from sklearn.tree import DecisionTreeClassifier
 from threadpoolctl import threadpool_limits
 
 RFM = ["recency_days", "frequency", "monetary"]
+# Clusters are found on recency and frequency: spend follows frequency so closely that adding
+# it blurs the clusters (silhouette 0.50 → 0.30 on the generated silos); it is profiled instead.
+CLUSTER_ON = ["recency_days", "frequency"]
 SAMPLE = 5000
 
 
@@ -41,13 +44,13 @@ def _name(centroid: pd.Series, q: pd.DataFrame) -> str:
 
 
 def _scaled(frame: pd.DataFrame, scaler: StandardScaler | None = None):
-    x = np.log1p(frame[RFM].clip(lower=0).to_numpy())
+    x = np.log1p(frame[CLUSTER_ON].clip(lower=0).to_numpy())
     scaler = scaler or StandardScaler().fit(x)
     return scaler.transform(x), scaler
 
 
 class Clusters:
-    """KMeans on log RFM of buyers, with k chosen by silhouette."""
+    """KMeans on log recency/frequency of buyers, with k chosen by silhouette."""
 
     def __init__(self, buyers: pd.DataFrame, random_state: int = 0):
         self.x, self.scaler = _scaled(buyers)
