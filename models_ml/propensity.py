@@ -76,7 +76,8 @@ class TrainedPropensity:
 
 # Calendar-driven features (how long ago someone was first seen) shift every night by design in a
 # young customer base; drift is watched on the behavioural ones.
-DRIFT_FEATURES = [f for f in FEATURES if f not in ("tenure_days", "days_since_first_seen")]
+DRIFT_FEATURES = [f for f in FEATURES if f not in ("tenure_days", "days_since_first_seen", "age")]
+TRAIN_CUTOFFS = 3  # stacked training snapshots, 90 days apart, before the evaluation cutoff
 
 
 def _reference(frame: pd.DataFrame) -> dict:
@@ -102,9 +103,16 @@ def drift(model: TrainedPropensity, frame: pd.DataFrame) -> dict[str, float]:
 def train(con, as_of: dt.date, random_state: int = 0) -> TrainedPropensity | None:
     """Backtest the candidates on two past cutoffs, keep the best, refit it on the later one.
     None when there is too little history for an honest backtest."""
-    train_cut = as_of - dt.timedelta(days=2 * HORIZON_DAYS)
     test_cut = as_of - dt.timedelta(days=HORIZON_DAYS)
-    train_set, test_set = features_as_of(con, train_cut), features_as_of(con, test_cut)
+    test_set = features_as_of(con, test_cut)
+    # several past snapshots stacked for training; the evaluation cutoff comes strictly later
+    snapshots = []
+    for k in range(2, 2 + TRAIN_CUTOFFS):
+        frame = features_as_of(con, as_of - dt.timedelta(days=k * HORIZON_DAYS))
+        if len(frame) >= MIN_ROWS and frame["label"].nunique() == 2:
+            snapshots.append(frame)
+    train_cut = as_of - dt.timedelta(days=2 * HORIZON_DAYS)
+    train_set = pd.concat(snapshots, ignore_index=True) if snapshots else test_set.iloc[:0]
     if not (len(train_set) >= MIN_ROWS and len(test_set) >= MIN_ROWS and train_set["label"].nunique() == 2
             and test_set["label"].nunique() == 2):
         return None
@@ -121,6 +129,7 @@ def train(con, as_of: dt.date, random_state: int = 0) -> TrainedPropensity | Non
         final.fit(test_set[_columns(best)].to_numpy(), y_test)  # refit on the latest labelled cutoff
     metrics = {**scores[best], "positive_rate": float(y_test.mean()), "n_train": len(train_set),
                "n_test": len(test_set), "train_cutoff": train_cut.isoformat(), "test_cutoff": test_cut.isoformat(),
+               "train_snapshots": len(snapshots),
                "baseline_recency_roc_auc": scores["recency_only"]["roc_auc"],
                "candidates": {n: round(v["roc_auc"], 4) for n, v in scores.items()},
                "_evaluation": (y_test, held_out[best])}

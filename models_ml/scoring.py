@@ -24,8 +24,7 @@ CALENDAR_DRIFT = {"recency_days"}
 
 def build_customer_scores(con, as_of: dt.date, random_state: int = 0, model_dir: Path | None = None,
                           retrain: bool = False) -> tuple[pd.DataFrame, dict]:
-    customers = con.execute(
-        "SELECT customer_id, birth_date, household_size, children_count FROM marts.dim_customer").df()
+    customers = con.execute("SELECT customer_id FROM marts.dim_customer").df()
     existing = registry.latest(con, model_dir) if model_dir else None
     trained = registry.needs_retraining(existing, as_of, retrain)
     model = train(con, as_of, random_state) if trained else existing
@@ -39,6 +38,7 @@ def build_customer_scores(con, as_of: dt.date, random_state: int = 0, model_dir:
     feats = customers.merge(now, on="customer_id", how="left")
     feats[RFM + ["has_purchased"]] = feats[RFM + ["has_purchased"]].fillna(
         {"recency_days": 9999, "frequency": 0, "monetary": 0, "has_purchased": 0})
+    feats = feats.fillna({"age": -1, "household_size": 0, "children_count": 0})
     feats = feats.merge(propensity, on="customer_id", how="left")
     feats["purchase_propensity"] = feats["purchase_propensity"].fillna(
         float(propensity["purchase_propensity"].median()) if len(propensity) else 0.0)

@@ -23,6 +23,7 @@ RFM = ["recency_days", "frequency", "monetary"]
 # it blurs the clusters (silhouette 0.50 → 0.30 on the generated silos); it is profiled instead.
 CLUSTER_ON = ["recency_days", "frequency"]
 SAMPLE = 5000
+MIN_SHARE = 0.02
 
 
 def _name(centroid: pd.Series, q: pd.DataFrame) -> str:
@@ -63,6 +64,9 @@ class Clusters:
                     break
                 model = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit(self.x[self.sample])
                 score = silhouette_score(self.x[self.sample], model.labels_)
+                too_small = np.bincount(model.labels_).min() < MIN_SHARE * len(self.sample)
+                if best is not None and too_small:
+                    continue  # a segment under 2 % of buyers is not one marketing can use
                 if best is None or score > best[1] + 1e-9:
                     best = (k, score, model)
         self.k, self.silhouette, self.model = best
@@ -110,12 +114,13 @@ def segment(features: pd.DataFrame, random_state: int = 0) -> tuple[pd.Series, d
     return names, meta, clusters, label_names
 
 
-def life_stage(declared: pd.DataFrame, as_of) -> pd.Series:
-    """A priori segment from declared data: age from the birth date, children, household size."""
-    birth = pd.to_datetime(declared["birth_date"], errors="coerce")
-    age = ((pd.Timestamp(as_of) - birth).dt.days / 365.25).to_numpy(dtype=float, na_value=np.nan)
+def life_stage(declared: pd.DataFrame, as_of=None) -> pd.Series:
+    """A priori segment from declared data (the features' age, children and household size;
+    -1 / 0 mean not declared)."""
+    age = declared["age"].astype(float).to_numpy()
+    age = np.where(age < 0, np.nan, age)
     children = declared["children_count"].astype(float).fillna(0).to_numpy()
-    size = declared["household_size"].astype(float).to_numpy(na_value=np.nan)
+    size = declared["household_size"].astype(float).fillna(0).to_numpy()
     out = np.select(
         [children > 0, age < 30, age >= 65, size == 1, size >= 2],
         ["Families with children", "Young adults", "Seniors", "Singles", "Couples and shared homes"],
