@@ -19,7 +19,9 @@ MAX_PSI = 0.25  # population stability index above which a feature has shifted t
 # Recency moves with the calendar in a closed or young cohort (everyone ages by the 90-day
 # horizon between the training snapshot and tonight): its drift is reported as a warning.
 # A shift in what customers do (frequency, spend, basket, channel mix) blocks the night.
-CALENDAR_DRIFT = {"recency_days"}
+# How many e-mails someone received is marketing's calendar, not the customer's behaviour.
+CALENDAR_DRIFT = {"recency_days", "emails_received_365d"}
+MIN_ROWS_FOR_BLOCKING_DRIFT = 1000  # PSI on a few hundred customers is mostly noise: warn only
 
 
 def build_customer_scores(con, as_of: dt.date, random_state: int = 0, model_dir: Path | None = None,
@@ -74,7 +76,8 @@ def build_customer_scores(con, as_of: dt.date, random_state: int = 0, model_dir:
                    "beats_baseline": (guard["roc_auc"] >= guard["baseline_recency_roc_auc"]) if guard else None,
                    "max_feature_psi": round(max(psi.values()), 4) if psi else None,
                    "drifted_features": sorted(k for k, v in psi.items() if v > MAX_PSI),
-                   "blocking_drift": sorted(k for k, v in psi.items() if v > MAX_PSI and k not in CALENDAR_DRIFT)},
+                   "blocking_drift": sorted(k for k, v in psi.items() if v > MAX_PSI and k not in CALENDAR_DRIFT
+                                            and len(now) >= MIN_ROWS_FOR_BLOCKING_DRIFT)},
         "segmentation": s_meta,
         "decision_rules": r_meta,
         "value": {**v_meta, "total_expected_value_12m": round(float(scores["expected_value_12m"].sum()), 2)},

@@ -33,14 +33,27 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, datamart: Dat
     datamart.dbt_env()
     as_of = datamart.settings().as_of.isoformat()
     invocation = dbt.cli(["build", "--vars", json.dumps({"as_of": as_of})], context=context)
-    # dagster-dbt's fetch_row_counts() keeps dbt's DuckDB connection open in this process, which
-    # locks the file for the next steps; count rows ourselves once dbt has exited instead.
-    events = list(invocation.stream())
+    # column schemas and column lineage (sqlglot) for the UI; dagster-dbt reads them through an
+    # in-process dbt-duckdb connection, which must be closed before anyone else opens the file
+    try:
+        events = list(invocation.stream().fetch_column_metadata(with_column_lineage=True))
+    finally:
+        _release_dbt_duckdb()
     yield from _with_row_counts(events, datamart)
     # dagster-dbt leaves one target folder per invocation: keep the disk clean
     target = invocation.target_path
     if target.parent.name == "target" and target.exists():
         shutil.rmtree(target, ignore_errors=True)
+
+
+def _release_dbt_duckdb() -> None:
+    """dbt-duckdb caches one DuckDB instance per process; close it so the warehouse file is free."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    env = DuckDBConnectionManager._ENV
+    if env is not None:
+        env.close()
+        DuckDBConnectionManager._ENV = None
 
 
 def _with_row_counts(events, datamart: DatamartResource):
