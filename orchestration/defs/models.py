@@ -30,6 +30,8 @@ class ScoringConfig(dg.Config):
         "tree's readable rules, life stage from declared data). Profiles in marts.segment_profiles."
     ),
     check_specs=[
+        dg.AssetCheckSpec("every_customer_scored", asset=SCORES_KEY, blocking=True,
+                          description="One score row per customer of dim_customer, none for anyone else."),
         dg.AssetCheckSpec("propensity_beats_recency_baseline", asset=SCORES_KEY, blocking=True,
                           description="The deployed model's AUC on the latest labelled cutoff is not below "
                                       "recency alone."),
@@ -52,9 +54,14 @@ def customer_scores(context: dg.AssetExecutionContext, config: ScoringConfig, da
             con.execute(f"CREATE OR REPLACE TABLE marts.{name} AS SELECT * FROM _frame")
             con.unregister("_frame")
         rows = con.execute(f"SELECT count(*) FROM {SCORES_TABLE}").fetchall()[0][0]
+        unscored, strangers = con.execute(f"""
+            SELECT count(*) FILTER (WHERE s.customer_id IS NULL), count(*) FILTER (WHERE d.customer_id IS NULL)
+            FROM marts.dim_customer d FULL JOIN {SCORES_TABLE} s USING (customer_id)""").fetchall()[0]
         pictures = _pictures(con, s.as_of, scores, metrics.pop("_evaluation", None), tables["segment_profiles"])
     guards = metrics["guards"]
     yield dg.MaterializeResult(metadata={"dagster/row_count": rows, **_flatten(metrics), **pictures})
+    yield dg.AssetCheckResult(check_name="every_customer_scored", passed=unscored == 0 and strangers == 0,
+                              metadata={"customers_without_score": unscored, "scores_without_customer": strangers})
     beats = guards["beats_baseline"]
     yield dg.AssetCheckResult(
         check_name="propensity_beats_recency_baseline", passed=beats is not False,
