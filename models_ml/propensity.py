@@ -78,6 +78,7 @@ class TrainedPropensity:
 # young customer base; drift is watched on the behavioural ones.
 DRIFT_FEATURES = [f for f in FEATURES if f not in ("tenure_days", "days_since_first_seen", "age")]
 TRAIN_CUTOFFS = 3  # stacked training snapshots, 90 days apart, before the evaluation cutoff
+MAX_FIT_ROWS = 300_000  # model fits use a random sample beyond this; scoring covers everyone
 
 
 def _reference(frame: pd.DataFrame) -> dict:
@@ -113,6 +114,9 @@ def train(con, as_of: dt.date, random_state: int = 0) -> TrainedPropensity | Non
             snapshots.append(frame)
     train_cut = as_of - dt.timedelta(days=2 * HORIZON_DAYS)
     train_set = pd.concat(snapshots, ignore_index=True) if snapshots else test_set.iloc[:0]
+    if len(train_set) > MAX_FIT_ROWS:
+        train_set = train_set.sample(MAX_FIT_ROWS, random_state=random_state)
+    refit_set = test_set.sample(MAX_FIT_ROWS, random_state=random_state) if len(test_set) > MAX_FIT_ROWS else test_set
     if not (len(train_set) >= MIN_ROWS and len(test_set) >= MIN_ROWS and train_set["label"].nunique() == 2
             and test_set["label"].nunique() == 2):
         return None
@@ -126,9 +130,10 @@ def train(con, as_of: dt.date, random_state: int = 0) -> TrainedPropensity | Non
             scores[name] = _evaluate(y_test, held_out[name])
         best = max(scores, key=lambda n: scores[n]["roc_auc"])
         final = candidates(random_state)[best]
-        final.fit(test_set[_columns(best)].to_numpy(), y_test)  # refit on the latest labelled cutoff
+        # refit on the latest labelled cutoff
+        final.fit(refit_set[_columns(best)].to_numpy(), refit_set["label"].to_numpy(int))
     metrics = {**scores[best], "positive_rate": float(y_test.mean()), "n_train": len(train_set),
-               "n_test": len(test_set), "train_cutoff": train_cut.isoformat(), "test_cutoff": test_cut.isoformat(),
+               "n_test": len(test_set), "n_fit": len(train_set), "train_cutoff": train_cut.isoformat(), "test_cutoff": test_cut.isoformat(),
                "train_snapshots": len(snapshots),
                "baseline_recency_roc_auc": scores["recency_only"]["roc_auc"],
                "candidates": {n: round(v["roc_auc"], 4) for n, v in scores.items()},
