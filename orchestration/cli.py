@@ -69,8 +69,9 @@ class _ProgressHandler(logging.Handler):
                     say(f"  ✘ check {name} failed", flush=True)
 
 
-def run_refresh(quiet: bool = False) -> tuple[bool, Settings, list[str]]:
-    """Run the nightly_refresh job in this process. Returns (published, settings, problems)."""
+def run_refresh(quiet: bool = False, event_log: list[str] | None = None) -> tuple[bool, Settings, list[str]]:
+    """Run the nightly_refresh job in this process. Returns (published, settings, problems).
+    With `event_log`, every message and metadata value of the run's event log is appended to it."""
     import dagster as dg
 
     from .definitions import defs
@@ -97,6 +98,13 @@ def run_refresh(quiet: bool = False) -> tuple[bool, Settings, list[str]]:
     problems = [f"step {s} failed" for s in handler.failed_steps] + [f"check {c} failed" for c in handler.failed_checks]
     if not published and not problems:
         problems.append("the datamart was not published")
+    if event_log is not None:
+        for entry in instance.all_logs(result.run_id):
+            event_log.append(entry.user_message or "")
+            event = entry.dagster_event
+            if event is not None:
+                event_log.append(event.message or "")
+                event_log.append(repr(event.event_specific_data))
     return result.success and published, settings, problems
 
 

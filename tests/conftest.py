@@ -45,6 +45,9 @@ class DatamartEnv:
                 os.environ[k] = v
 
 
+RUN_EVENT_LOG: list[str] = []  # every message and metadata value of the shared refresh's run
+
+
 @pytest.fixture(scope="session")
 def refreshed(tmp_path_factory, landing):
     """A real nightly refresh of the generated landing zone; returns its Settings."""
@@ -52,6 +55,6 @@ def refreshed(tmp_path_factory, landing):
 
     home = tmp_path_factory.mktemp("home")
     with DatamartEnv(home, landing[0], E2E_AS_OF):
-        ok, settings, problems = run_refresh(quiet=True)
+        ok, settings, problems = run_refresh(quiet=True, event_log=RUN_EVENT_LOG)
     assert ok, f"the refresh failed: {problems}"
     return settings

@@ -9,7 +9,7 @@ import pytest
 
 from orchestration.warehouse import open_warehouse
 
-from .conftest import E2E_AS_OF, DatamartEnv
+from .conftest import E2E_AS_OF, RUN_EVENT_LOG, DatamartEnv
 
 pytestmark = pytest.mark.e2e
 
@@ -134,6 +134,18 @@ def test_scores_cover_every_customer(refreshed):
     assert set(scores["customer_id"]) == set(customers["customer_id"])
     assert scores["purchase_propensity"].between(0, 1).all()
     assert (scores["expected_value_12m"] >= 0).all()
+
+
+def test_no_personal_data_in_the_run_event_log(refreshed, landing):
+    """Logs, errors and metadata of the run never carry the generated people's contact data."""
+    persons = pd.read_parquet(landing[1] / "persons.parquet")
+    text = "\n".join(RUN_EVENT_LOG).lower()
+    assert len(RUN_EVENT_LOG) > 100  # the log was captured
+    emails = {e.lower() for e in persons["email"].dropna()}
+    phones = {p for p in persons["phone"].dropna()} | {"+33" + p[1:] for p in persons["phone"].dropna()}
+    full_names = {f"{f} {l}".lower() for f, l in zip(persons["first_name"], persons["last_name"])}
+    leaked = [v for v in emails | phones | full_names if v in text]
+    assert not leaked, f"{len(leaked)} personal values in the event log"
 
 
 def file_digest(path):
