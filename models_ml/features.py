@@ -13,6 +13,8 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from orchestration.warehouse import table_exists
+
 BASE = ["recency_days", "frequency", "monetary", "tenure_days", "avg_basket", "purchases_90d",
         "purchases_365d", "spend_365d", "store_share", "days_since_first_seen", "has_purchased",
         "mean_interpurchase_days", "returns_365d"]
@@ -89,12 +91,6 @@ _CALLS = """, calls AS (
 )"""
 
 
-def _has(con, qualified: str) -> bool:
-    schema, name = qualified.split(".")
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema=? AND table_name=?",
-                       [schema, name]).fetchall()[0][0] > 0
-
-
 def _has_column(con, qualified: str, column: str) -> bool:
     schema, name = qualified.split(".")
     return con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema=? AND table_name=? "
@@ -104,10 +100,10 @@ def _has_column(con, qualified: str, column: str) -> bool:
 def features_as_of(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> pd.DataFrame:
     """One row per customer known at `cutoff`: features from facts up to it, and the label
     (a purchase within the 90 days after it; only meaningful for cutoffs at least 90 days old)."""
-    mapped = _has(con, "marts.customer_identity_map")
-    parts = {"email": mapped and _has(con, "staging.stg_esp__events"),
-             "web": mapped and _has(con, "staging.stg_web__events"),
-             "calls": mapped and _has(con, "staging.stg_callcenter__calls"),
+    mapped = table_exists(con, "marts.customer_identity_map")
+    parts = {"email": mapped and table_exists(con, "staging.stg_esp__events"),
+             "web": mapped and table_exists(con, "staging.stg_web__events"),
+             "calls": mapped and table_exists(con, "staging.stg_callcenter__calls"),
              "declared": _has_column(con, "marts.dim_customer", "household_size")}
     ctes = _PURCHASES + (_EMAIL if parts["email"] else "") + (_WEB if parts["web"] else "") + \
         (_CALLS if parts["calls"] else "")

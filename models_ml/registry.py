@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from orchestration.warehouse import table_exists
+
 from .propensity import TrainedPropensity
 
 REGISTRY = "marts.ml_model_registry"
@@ -32,8 +34,7 @@ def save(model: TrainedPropensity, folder: Path) -> Path:
 
 
 def latest(con, folder: Path) -> TrainedPropensity | None:
-    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema='marts' "
-                       "AND table_name='ml_model_registry'").fetchall()[0][0]:
+    if not table_exists(con, REGISTRY):
         return None
     rows = con.execute(f"SELECT model_version FROM {REGISTRY} ORDER BY trained_at DESC, trained_as_of DESC LIMIT 1"
                        ).fetchall()

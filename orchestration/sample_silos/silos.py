@@ -342,10 +342,8 @@ class Silos:
         ev["occurred_at"] = render(ts, rng)
         ev["_day"] = day_of(ts)
         rec = ev.drop_duplicates("recipient")[["recipient", "pix"]]
-        owner_email = p["email"].to_numpy()[rec["pix"]]
         shared = np.where(np.array([("@" in r) for r in rec["recipient"]]), p["shared_email"].to_numpy()[rec["pix"]], False)
         self._record_truth("esp", rec["recipient"], np.where(shared, None, p["person_id"].to_numpy()[rec["pix"]]), shared)
-        del owner_email
         events_out = ev[["event_id", "campaign_id", "recipient", "event_type", "occurred_at", "url", "_day"]]
         return camp, events_out, pd.concat(clicks, ignore_index=True)
 
