@@ -1,16 +1,21 @@
 """Runs a declared suite on a pandas DataFrame with Great Expectations (GX Core 1.x).
 
 GX cannot validate DuckDB through SQL as released, so callers fetch the rows a night changed
-through Arrow and hand them over here. One ephemeral context per process; suites are built
-once. Results keep counts and percentages only, never the unexpected values (personal data).
+through Arrow and hand them over here. Without a home, validation runs in an ephemeral context
+(tests, ad-hoc use). With a home, a file context under `$DATAMART_HOME/gx` keeps every night's
+validation results, and each validation's page plus the index are rendered as GX Data Docs into
+`$DATAMART_HOME/data_docs`, post-processed to work offline. Results keep counts and percentages
+only, never the unexpected values (personal data): neither the metadata nor the Data Docs.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 
@@ -18,6 +23,8 @@ from .suites import SUITES
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 _lock = threading.Lock()
+RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
+DOCS_SITE = "datamart"
 
 
 @dataclass
@@ -61,26 +68,66 @@ def _expectation(rule: tuple):
     raise ValueError(f"unknown rule kind {kind!r}")
 
 
-@lru_cache(maxsize=1)
-def _context():
-    import great_expectations as gx
+def _quiet(context) -> None:
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    return context, context.data_sources.add_pandas("datamart_frames")
 
 
 @lru_cache(maxsize=None)
-def _suite_and_batch(name: str):
+def _context(home: str | None):
+    """An ephemeral context, or a file context under <home>/gx with a Data Docs site in <home>/data_docs."""
     import great_expectations as gx
 
-    context, source = _context()
-    suite = context.suites.add(gx.ExpectationSuite(name=name))
-    for rule in SUITES[name]:
-        suite.add_expectation(_expectation(rule))
-    batch_definition = source.add_dataframe_asset(name=name).add_batch_definition_whole_dataframe("night")
-    return suite, batch_definition
+    if home is None:
+        context = gx.get_context(mode="ephemeral")
+    else:
+        context = gx.get_context(mode="file", project_root_dir=home)
+        if DOCS_SITE not in context.get_site_names():
+            context.add_data_docs_site(site_name=DOCS_SITE, site_config={
+                "class_name": "SiteBuilder", "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                                  "base_directory": str(Path(home) / "data_docs")}})
+    _quiet(context)
+    return context, context.data_sources.add_or_update_pandas("datamart_frames")
+
+
+@lru_cache(maxsize=None)
+def _checkpoint(name: str, home: str | None):
+    """The suite `name` as a checkpoint on a whole-DataFrame batch (declared in code, stored by GX)."""
+    import great_expectations as gx
+
+    context, source = _context(home)
+    suite = context.suites.add_or_update(gx.ExpectationSuite(
+        name=name, expectations=[_expectation(rule) for rule in SUITES[name]]))
+    asset = next((a for a in source.assets if a.name == name), None) or source.add_dataframe_asset(name=name)
+    batch = next((b for b in asset.batch_definitions if b.name == "night"), None) \
+        or asset.add_batch_definition_whole_dataframe("night")
+    definition = context.validation_definitions.add_or_update(gx.ValidationDefinition(name=name, data=batch, suite=suite))
+    return context.checkpoints.add_or_update(gx.Checkpoint(name=name, validation_definitions=[definition],
+                                                           actions=[], result_format=RESULT_FORMAT))
+
+
+# Data Docs pull styles and scripts from CDNs and a logo with a tracking query from S3; the
+# machines that read them may be offline, and nothing should call out: keep local files only.
+_EXTERNAL_TAG = re.compile(r"<(script|link|img)\b[^>]*\b(src|href)=\"https?://[^\"]*\"[^>]*>(\s*</script>)?", re.I)
+
+
+def _offline(html_path: Path) -> None:
+    if html_path.exists():
+        html_path.write_text(_EXTERNAL_TAG.sub("", html_path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def _build_docs(context, home: str, identifiers) -> None:
+    context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=list(identifiers))
+    site = Path(home) / "data_docs"
+    _offline(site / "index.html")
+    for identifier in identifiers:
+        _offline(site / "validations" / Path(*identifier.to_tuple()).with_suffix(".html"))
+
+
+def docs_index(home: Path) -> Path:
+    return Path(home) / "data_docs" / "index.html"
 
 
 def _label(config) -> str:
@@ -89,23 +136,31 @@ def _label(config) -> str:
     return f"{config.type}({target})"
 
 
-def validate(suite_name: str, df: pd.DataFrame) -> ValidationOutcome:
+def validate(suite_name: str, df: pd.DataFrame, home: Path | str | None = None,
+             run_name: str | None = None) -> ValidationOutcome:
+    """Validate `df` with the declared suite. With `home`, the result is kept and rendered in Data Docs."""
     if suite_name not in SUITES:
         raise KeyError(f"no suite named {suite_name!r}")
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    home_key = str(Path(home).resolve()) if home is not None else None
     with _lock:
-        suite, batch_definition = _suite_and_batch(suite_name)
-        # only check columns the frame has: an optional source column may be absent
-        present = set(df.columns)
-        batch = batch_definition.get_batch(batch_parameters={"dataframe": df})
-        result = batch.validate(suite, result_format={"result_format": "BASIC", "partial_unexpected_count": 0})
+        checkpoint = _checkpoint(suite_name, home_key)
+        run = checkpoint.run(batch_parameters={"dataframe": df},
+                             run_id=RunIdentifier(run_name=run_name or "adhoc"))
+        identifiers, results = zip(*run.run_results.items())
+        if home_key is not None:
+            _build_docs(_context(home_key)[0], home_key, identifiers)
+    result = results[0]
+    # only check columns the frame has: an optional source column may be absent
+    present = set(df.columns)
     failed, evaluated = [], 0
     for r in result.results:
+        evaluated += 1
         cols = r.expectation_config.kwargs.get("column_list") or [r.expectation_config.kwargs.get("column")]
         if not set(cols) <= present:
             failed.append(f"{_label(r.expectation_config)}: column missing")
-            evaluated += 1
             continue
-        evaluated += 1
         if not r.success:
             res = r.result or {}
             count, pct = res.get("unexpected_count"), res.get("unexpected_percent")

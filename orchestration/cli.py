@@ -56,6 +56,9 @@ class _ProgressHandler(logging.Handler):
                 err = err.cause
             why = f"{err.cls_name}: {err.message.strip().splitlines()[0]}" if err else ""
             say(f"  ✘ {step} failed: {why}", flush=True)
+        elif kind in ("RESOURCE_INIT_FAILURE", "RUN_FAILURE") and event.message:
+            self.failed_steps.append(f"run ({event.message.strip().splitlines()[0]})")
+            say(f"  ✘ {event.message.strip().splitlines()[0]}", flush=True)
         elif kind == "STEP_SKIPPED":
             say(f"  – {step} skipped (an upstream step or blocking check failed)", flush=True)
         elif kind == "ASSET_CHECK_EVALUATION":
@@ -67,16 +70,29 @@ class _ProgressHandler(logging.Handler):
                 else:
                     self.failed_checks.append(name)
                     say(f"  ✘ check {name} failed", flush=True)
+                    # which expectations failed, with counts only (the metadata never holds values)
+                    for key, value in (data.metadata or {}).items():
+                        if key.endswith(".failed") and getattr(value, "value", value) != "none":
+                            say(f"      {key[:-len('.failed')]}: {getattr(value, 'value', value)}", flush=True)
 
 
-def run_refresh(quiet: bool = False, event_log: list[str] | None = None) -> tuple[bool, Settings, list[str]]:
+def run_refresh(quiet: bool = False, event_log: list[str] | None = None,
+                wait_s: float = 0.0) -> tuple[bool, Settings, list[str]]:
     """Run the nightly_refresh job in this process. Returns (published, settings, problems).
-    With `event_log`, every message and metadata value of the run's event log is appended to it."""
+    With `event_log`, every message and metadata value of the run's event log is appended to it.
+    Raises WarehouseBusy when another refresh holds the warehouse for longer than `wait_s`."""
+    from .locking import warehouse_write_lock
+
+    settings = Settings.from_env()
+    with warehouse_write_lock(settings.home, wait_s=wait_s):
+        return _run_refresh_locked(settings, quiet, event_log)
+
+
+def _run_refresh_locked(settings: Settings, quiet: bool, event_log: list[str] | None):
     import dagster as dg
 
     from .definitions import defs
 
-    settings = Settings.from_env()
     job = defs.resolve_job_def("nightly_refresh")
     handler = _ProgressHandler(quiet)
 
@@ -127,8 +143,14 @@ def summary_lines(path: Path) -> list[str]:
 def _refresh(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     print(f"refreshing the datamart as of {settings.as_of} from {settings.landing_dir}")
+    from .locking import WarehouseBusy
+
     t0 = time.perf_counter()
-    ok, settings, problems = run_refresh()
+    try:
+        ok, settings, problems = run_refresh(wait_s=args.wait)
+    except WarehouseBusy as busy:
+        print(f"refresh refused: {busy}", file=sys.stderr)
+        return 3
     if not ok:
         print(f"\nrefresh FAILED after {time.perf_counter() - t0:.0f}s: " + "; ".join(problems), file=sys.stderr)
         if settings.published_path.exists():
@@ -230,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     gen.set_defaults(func=_generate)
 
     ref = sub.add_parser("refresh", help="run the nightly refresh (DATAMART_LANDING_DIR, DATAMART_HOME, DATAMART_AS_OF)")
+    ref.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                     help="when another refresh is running, wait this long for it instead of refusing at once")
     ref.set_defaults(func=_refresh)
 
     summ = sub.add_parser("summary", help="summarise the published datamart")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 import os
 import sys
 from typing import Optional
@@ -11,8 +12,12 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 
+from .locking import warehouse_write_lock
 from .settings import DBT_PROJECT_DIR, Settings
 from .warehouse import connect
+
+# How long a run waits for another run that is writing the warehouse (a UI run during the night)
+LOCK_WAIT_S = float(os.environ.get("DATAMART_LOCK_WAIT_S", 2 * 3600))
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -32,6 +37,12 @@ class DatamartResource(dg.ConfigurableResource):
             landing_dir=Path(self.landing_dir).resolve() if self.landing_dir else env.landing_dir,
             as_of=dt.date.fromisoformat(self.as_of) if self.as_of else env.as_of,
         )
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext):
+        """Hold the warehouse write lock while this run's steps execute (see locking.py)."""
+        with warehouse_write_lock(self.settings().home, wait_s=LOCK_WAIT_S):
+            yield self
 
     def connect(self, read_only: bool = False):
         """A connection to the working warehouse; close it before the step ends."""

@@ -1,15 +1,21 @@
-"""Great Expectations suites (data_quality/) as blocking Dagster asset checks.
+"""Great Expectations suites (data_quality/) as blocking Dagster asset checks on every layer.
 
-GX cannot validate DuckDB through SQL as released, so each check fetches what the night
-changed through Arrow into pandas (raw: the rows this run loaded; marts: the rebuilt table),
-capped by a reproducible sample on very large nights, and validates it. A failed check stops
-every downstream asset, the publish step included.
+GX cannot validate DuckDB through SQL as released, so each check fetches rows through Arrow
+into pandas and validates them: raw, the rows this run loaded; staging, marts and model
+outputs, the rebuilt table, capped by a reproducible sample on large nights. Whole-table rules
+(duplicate keys, orphan facts, revenue reconciled with staging) are measured by DuckDB and the
+one-row result is validated by GX. A failed check stops every downstream asset, the publish
+step included. Results go to the check's metadata, `audit.check_results` and GX Data Docs in
+`$DATAMART_HOME/data_docs`.
 """
 
 
+import re
 from dataclasses import dataclass
 
 import dagster as dg
+
+from data_quality.suites import METRIC_SUITES, MODEL_RULES, STAGING_RULES
 
 from ..ingestion.specs import ENTITIES
 from ..resources import DatamartResource
@@ -30,16 +36,39 @@ def _night_rows(table: str) -> str:
     return f"SELECT * EXCLUDE (_loaded_at) FROM {table} WHERE _load_id = $run_id"
 
 
+def _table(name: str) -> tuple[str, str]:
+    return name, f"SELECT * FROM {name}"
+
+
+def _metrics(name: str) -> tuple[str, str]:
+    return name, METRIC_SUITES[name][0]
+
+
+def _key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(table.split("."))
+
+
 GATES: list[Gate] = [
     Gate(raw_key(e), f"gx_raw_{e.name}", ((f"raw.{e.name}", _night_rows(e.raw_table)),))
     for e in ENTITIES
 ] + [
-    Gate(dg.AssetKey(["marts", name]), f"gx_{name}", ((f"marts.{name}", f"SELECT * FROM marts.{name}"),))
-    for name in ("dim_customer", "customer_identity_map", "fct_order_lines", "fct_customer_rfm")
+    Gate(_key(table), f"gx_{table.split('.')[1]}", (_table(table),)) for table in STAGING_RULES
 ] + [
+    # key uniqueness over whole staging tables, measured once after the staging layer
+    Gate(dg.AssetKey(["intermediate", "int_identity__records"]), "gx_staging_keys", (_metrics("staging.keys"),)),
+] + [
+    Gate(dg.AssetKey(["marts", name]), f"gx_{name}", (_table(f"marts.{name}"),))
+    for name in ("dim_customer", "customer_identity_map", "fct_customer_rfm")
+] + [
+    Gate(dg.AssetKey(["marts", "fct_order_lines"]), "gx_fct_order_lines",
+         (_table("marts.fct_order_lines"), _metrics("marts.integrity"))),
     Gate(dg.AssetKey(["marts", "customer_scores"]), "gx_customer_scores",
-         (("marts.customer_scores", "SELECT * FROM marts.customer_scores"),)),
+         (_table("marts.customer_scores"), *(_table(t) for t in MODEL_RULES), _metrics("marts.scores_integrity"))),
 ]
+
+
+def _tables_in(sql: str) -> set[str]:
+    return set(re.findall(r"\b(?:raw|staging|intermediate|marts|identity)\.\w+", sql))
 
 
 def _fetch(con, sql: str, run_id: str):
@@ -47,7 +76,7 @@ def _fetch(con, sql: str, run_id: str):
                         ).fetchall()[0][0]
     sample = f" USING SAMPLE reservoir({MAX_ROWS_VALIDATED} ROWS) REPEATABLE (42)" if count > MAX_ROWS_VALIDATED else ""
     rel = con.sql(f"SELECT * FROM ({sql}){sample}", params={"run_id": run_id} if "$run_id" in sql else None)
-    return rel.to_arrow_table().to_pandas(), count
+    return rel.to_arrow_table().to_pandas(date_as_object=False), count
 
 
 CHECK_LOG = "audit.check_results"
@@ -65,20 +94,21 @@ def _gate_check(gate: Gate) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=gate.asset, name=gate.name, blocking=True,
                     description=f"Great Expectations suites {', '.join(s for s, _ in gate.tables)}.")
     def _check(context: dg.AssetCheckExecutionContext, datamart: DatamartResource) -> dg.AssetCheckResult:
-        from data_quality.runner import validate  # GX import costs seconds: only when checking
+        from data_quality.runner import docs_index, validate  # GX import costs seconds: only when checking
 
         metadata, passed = {}, True
         with datamart.connect(read_only=False) as con:
+            settings = datamart.settings()
+            night = f"{settings.as_of.isoformat()}-{context.run.run_id[:8]}"
             for suite, sql in gate.tables:
-                table = sql.split(" FROM ")[1].split()[0]
-                if not table_exists(con, table):
-                    metadata[f"{suite}.rows"] = 0
+                if not all(table_exists(con, t) for t in _tables_in(sql)):
+                    metadata[f"{suite}.rows"] = 0  # a silo that never delivered
                     continue
                 df, total = _fetch(con, sql, context.run.run_id)
                 if df.empty:
                     metadata[f"{suite}.rows"] = 0
                     continue
-                outcome = validate(suite, df)
+                outcome = validate(suite, df, home=settings.home, run_name=night)
                 passed &= outcome.success
                 metadata[f"{suite}.rows"] = total
                 metadata[f"{suite}.rows_validated"] = len(df)
@@ -86,6 +116,7 @@ def _gate_check(gate: Gate) -> dg.AssetChecksDefinition:
                     metadata[f"{suite}.{k}"] = v
                 record_check(con, context.run.run_id, gate.name, suite, outcome.success, total,
                              len(outcome.failed))
+        metadata["data_docs"] = dg.MetadataValue.path(str(docs_index(settings.home)))
         return dg.AssetCheckResult(passed=passed, metadata=metadata,
                                    severity=dg.AssetCheckSeverity.ERROR)
 
