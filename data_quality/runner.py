@@ -122,8 +122,9 @@ def _build_docs(context, home: str, identifiers) -> None:
     context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=list(identifiers))
     site = Path(home) / "data_docs"
     _offline(site / "index.html")
-    for identifier in identifiers:
-        _offline(site / "validations" / Path(*identifier.to_tuple()).with_suffix(".html"))
+    for identifier in identifiers:  # validations/<suite parts>/<run name>/<run time>/<batch>.html
+        *folders, page = identifier.to_tuple()
+        _offline(site.joinpath("validations", *folders, f"{page}.html"))
 
 
 def docs_index(home: Path) -> Path:

@@ -47,3 +47,58 @@ def test_unknown_enum_fails_without_leaking_the_value():
     outcome = validate("marts.customer_identity_map", df)
     assert not outcome.success
     assert "jean.secret" not in repr(outcome.to_metadata()) + repr(outcome.failed)
+
+
+def test_every_layer_is_guarded_by_a_blocking_gx_check():
+    from orchestration.defs.quality import GATES, quality_checks
+
+    guarded = {g.asset.to_user_string() for g in GATES}
+    layers = {key.split("/")[0] for key in guarded}
+    assert {"raw", "staging", "intermediate", "marts"} <= layers
+    assert {"staging/stg_crm__customers", "staging/stg_esp__events", "marts/fct_order_lines",
+            "marts/customer_scores"} <= guarded
+    suites = {s for g in GATES for s, _ in g.tables}
+    assert {"staging.keys", "marts.integrity", "marts.scores_integrity", "marts.segment_profiles"} <= suites
+    assert all(spec.blocking for c in quality_checks for spec in c.check_specs)
+
+
+@pytest.mark.parametrize("suite,frame,expectation", [
+    ("staging.stg_callcenter__calls",
+     pd.DataFrame({"call_id": ["1", "2"], "caller_phone_e164": ["+33612345679", "06 12 34 56 79"],
+                   "called_at": pd.to_datetime(["2025-01-01", "2025-01-02"])}),
+     "expect_column_values_to_match_regex(caller_phone_e164)"),
+    ("staging.stg_forms__signups",
+     pd.DataFrame({"signup_id": ["1"], "email_key": ["Anne.Martin@Example.org"], "nps": [3],
+                   "submitted_at": pd.to_datetime(["2025-01-01"])}),
+     "expect_column_values_to_match_regex(email_key)"),
+    ("staging.keys", pd.DataFrame([{"duplicate_crm_ids": 2, "duplicate_account_ids": 0, "duplicate_order_ids": 0,
+                                    "duplicate_web_lines": 0, "duplicate_store_lines": 0,
+                                    "duplicate_esp_events": 0, "duplicate_web_events": 0}]),
+     "expect_column_values_to_be_between(duplicate_crm_ids)"),
+    ("marts.integrity", pd.DataFrame([{"order_lines_without_customer": 0, "rfm_rows_without_customer": 0,
+                                       "map_rows_without_customer": 0, "lines_minus_staged": 0,
+                                       "revenue_gap_eur": 12.5}]),
+     "expect_column_values_to_be_between(revenue_gap_eur)"),
+])
+def test_staging_and_integrity_suites_catch_what_they_guard(suite, frame, expectation):
+    outcome = validate(suite, frame)
+    assert not outcome.success
+    assert [f for f in outcome.failed if f.startswith(expectation)], outcome.failed
+
+
+def test_results_are_rendered_as_offline_data_docs_without_values(tmp_path):
+    from data_quality.runner import docs_index
+
+    df = pd.DataFrame({"call_id": ["1", "2"], "caller_phone_e164": ["+33612345679", "06 99 88 77 66"],
+                       "called_at": pd.to_datetime(["2025-01-01", "2025-01-02"])})
+    outcome = validate("staging.stg_callcenter__calls", df, home=tmp_path, run_name="2025-01-02-night")
+    assert not outcome.success
+    index = docs_index(tmp_path)
+    pages = list((tmp_path / "data_docs" / "validations").rglob("*.html"))
+    assert index.exists() and len(pages) == 1
+    html = index.read_text() + pages[0].read_text()
+    assert "stg_callcenter__calls" in html and "2025-01-02-night" in html
+    assert "06 99 88 77 66" not in html  # the offending value is not shown
+    # nothing is fetched from the network when the pages are opened offline
+    import re
+    assert not re.search(r"<(script|link|img)\b[^>]*(src|href)=\"https?://", html)
