@@ -179,9 +179,9 @@ METRIC_SUITES: dict[str, tuple[str, list[tuple]]] = {
               WHERE NOT EXISTS (SELECT 1 FROM marts.customer_scores s WHERE s.customer_id = d.customer_id))
               AS customers_without_score,
           (SELECT abs(sum(share) - 1) FROM marts.segment_profiles
-              WHERE snapshot_date = (SELECT max(snapshot_date) FROM marts.segment_profiles)) AS segment_share_gap"""  # shares are rounded to 4 decimals,
+              WHERE snapshot_date = (SELECT max(snapshot_date) FROM marts.segment_profiles)) AS segment_share_gap""",
                                 [*_zero("scores_without_customer", "customers_without_score"),
-                                 ("between", "segment_share_gap", 0, 0.001)]),
+                                 ("between", "segment_share_gap", 0, 0.001)]),  # shares are rounded to 4 decimals
 }
 
 SUITES: dict[str, list[tuple]] = ({f"raw.{e.name}": _raw_rules(e) for e in ENTITIES} | STAGING_RULES | MART_RULES
