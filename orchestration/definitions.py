@@ -8,12 +8,13 @@ from .defs.dbt import dbt_marts, dbt_staging
 from .defs.identity import identity_resolution
 from .defs.ingestion import ingestion_assets
 from .defs.models import customer_scores
+from .defs.privacy import erased_customers
 from .defs.publish import published_datamart
 from .defs.quality import quality_checks
 from .resources import DatamartResource, dbt_resource
 
 defs = dg.Definitions(
-    assets=[*ingestion_assets, dbt_staging, identity_resolution, dbt_marts, customer_scores, published_datamart,
+    assets=[*ingestion_assets, dbt_staging, identity_resolution, erased_customers, dbt_marts, customer_scores, published_datamart,
             parquet_export, publish_postgres],
     asset_checks=quality_checks,
     jobs=[nightly_refresh],

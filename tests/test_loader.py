@@ -144,3 +144,25 @@ def test_optional_values_that_do_not_parse_load_as_null(con, tmp_path):
     r = load_entity(con, root, SPEC["forms__signups"], AS_OF, "r")
     assert r.rows_loaded == 1
     assert con.execute("SELECT nps, opt_in FROM raw.forms__signups").fetchone() == (None, True)
+
+
+def test_a_ten_times_bigger_file_loads_but_is_flagged_and_a_future_file_waits_with_a_warning(con, tmp_path):
+    spec = next(e for e in ENTITIES if e.name == "callcenter__calls")
+    header = ",".join(spec.column_names)
+
+    def calls(day, n):
+        write(tmp_path, f"callcenter/calls/{day}.csv",
+              [header, *(f"K{day:%m%d}{i:05d},{day}T10:00:00,0612345678,,information,resolved,,60" for i in range(n))])
+
+    first = dt.date(2025, 3, 1)
+    for k in range(6):
+        calls(first + dt.timedelta(days=k), 20)
+    big = first + dt.timedelta(days=6)
+    calls(big, 300)
+    future = dt.date.today() + dt.timedelta(days=30)
+    calls(future, 20)
+    r = load_entity(con, tmp_path, spec, as_of=dt.date.today(), load_id="night")
+    assert r.files_refused == 0 and r.rows_loaded == 6 * 20 + 300, "the big file is loaded; the future one waits"
+    assert [w for w in r.warnings if w.startswith(f"callcenter/calls/{big}.csv: 300 rows, 15x the usual 20")]
+    assert [w for w in r.warnings if w.startswith(f"callcenter/calls/{future}.csv: dated after today")]
+    assert len(r.warnings) == 2

@@ -37,6 +37,12 @@ def _ingestion_step(source: str) -> dg.AssetsDefinition:
             )
             for spec in specs
         ],
+        check_specs=[
+            dg.AssetCheckSpec("landing_anomalies", asset=raw_key(spec), blocking=False,
+                              description="Warns about files that loaded but look wrong: ten times the usual "
+                                          "rows of the entity, or dated after today (left for their night).")
+            for spec in specs
+        ],
         pool=WAREHOUSE_POOL,
         retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
     )
@@ -51,6 +57,8 @@ def _ingestion_step(source: str) -> dg.AssetsDefinition:
                     f"loaded {r.rows_loaded}, quarantined {r.rows_quarantined}")
                 for why in r.refused:
                     context.log.warning(f"refused {why}")
+                for why in r.warnings:
+                    context.log.warning(why)
                 yield dg.MaterializeResult(asset_key=raw_key(spec), metadata={
                     "files_loaded": r.files_loaded,
                     "files_reloaded": r.files_reloaded,
@@ -61,6 +69,10 @@ def _ingestion_step(source: str) -> dg.AssetsDefinition:
                     "rows_quarantined": r.rows_quarantined,
                     "dagster/row_count": table_rows(con, spec.raw_table),
                 })
+                yield dg.AssetCheckResult(asset_key=raw_key(spec), check_name="landing_anomalies",
+                                          passed=not r.warnings, severity=dg.AssetCheckSeverity.WARN,
+                                          metadata={"files_flagged": len(r.warnings),
+                                                    "flagged": "; ".join(r.warnings) or "none"})
 
     return _load
 

@@ -82,14 +82,17 @@ class EntityLoad:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     refused: list[str] = field(default_factory=list)  # "<file>: <reason>"
+    warnings: list[str] = field(default_factory=list)  # "<file>: <what looks wrong>" (loaded or waiting)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
 
 
-def discover(landing_dir: Path, spec: EntitySpec, as_of: dt.date) -> tuple[list[LandingFile], list[str]]:
-    """Files of one entity dated on or before `as_of`; names that break the contract are returned apart."""
+def discover(landing_dir: Path, spec: EntitySpec, as_of: dt.date,
+             later: list[str] | None = None) -> tuple[list[LandingFile], list[str]]:
+    """Files of one entity dated on or before `as_of`; names that break the contract are returned apart,
+    and the names of files dated after today (a wrong export date) are appended to `later`."""
     folder = landing_dir / spec.source / spec.entity
     if not folder.is_dir():
         return [], []  # a silo that delivered nothing is normal
@@ -106,8 +109,10 @@ def discover(landing_dir: Path, spec: EntitySpec, as_of: dt.date) -> tuple[list[
         except ValueError:
             misnamed.append(p.name)
             continue
-        if day > as_of:
-            continue  # belongs to a later night (history replay with DATAMART_AS_OF)
+        if day > as_of:  # belongs to a later night (history replay with DATAMART_AS_OF)
+            if later is not None and day > dt.date.today():
+                later.append(p.name)
+            continue
         st = p.stat()
         files.append(LandingFile(p, f"{spec.source}/{spec.entity}/{p.name}", day, st.st_size, st.st_mtime))
     return files, misnamed
@@ -358,10 +363,13 @@ def load_entity(con: duckdb.DuckDBPyConnection, landing_dir: Path, spec: EntityS
     ensure_schema(con)
     ensure_raw_table(con, spec, [])  # a silo that never delivered still has its (empty) table
     result = EntityLoad(spec.name)
-    files, misnamed = discover(landing_dir, spec, as_of)
+    future: list[str] = []
+    files, misnamed = discover(landing_dir, spec, as_of, later=future)
     result.files_seen = len(files)
     for name in misnamed:
         result.refused.append(f"{spec.source}/{spec.entity}/{name}: name is not <YYYY-MM-DD>.{spec.ext}")
+    for name in future:
+        result.warnings.append(f"{spec.source}/{spec.entity}/{name}: dated after today; not loaded until its night")
     todo, result.files_skipped = _to_load(con, spec, files)
     loaded_at = dt.datetime.now().replace(microsecond=0)
 
@@ -402,7 +410,30 @@ def load_entity(con: duckdb.DuckDBPyConnection, landing_dir: Path, spec: EntityS
                     con.execute("COMMIT")
                     result.files_refused += 1
                     result.refused.append(f"{part.rel}: {why}")
+    result.warnings += _unusual_volumes(con, spec, load_id)
     return result
+
+
+VOLUME_FACTOR = 10  # a file this many times the usual size of its entity is worth a look
+VOLUME_HISTORY = 5  # files needed before "usual" means something
+
+
+def _unusual_volumes(con, spec: EntitySpec, load_id: str) -> list[str]:
+    """Files loaded now with VOLUME_FACTOR times the median rows of the entity's earlier files
+    (a duplicated export, a full extract instead of a delta): loaded, but flagged."""
+    rows = con.execute(f"""
+        WITH latest AS (
+            SELECT * FROM audit.load_log WHERE source = ? AND entity = ? AND status = 'loaded'
+            QUALIFY row_number() OVER (PARTITION BY file_path ORDER BY loaded_at DESC) = 1),
+        usual AS (
+            SELECT median(rows_read) AS median_rows, count(*) AS files FROM latest)
+        SELECT l.file_path, l.rows_read, u.median_rows
+        FROM latest l, usual u
+        WHERE l.load_id = ? AND u.files >= {VOLUME_HISTORY} AND u.median_rows > 0
+          AND l.rows_read >= {VOLUME_FACTOR} * u.median_rows
+        ORDER BY l.file_path""", [spec.source, spec.entity, load_id]).fetchall()
+    return [f"{path}: {read:,} rows, {read / median:.0f}x the usual {median:,.0f} of this entity; loaded, check the export"
+            for path, read, median in rows]
 
 
 def _attempt(con, spec, batch, header, load_id, loaded_at, result) -> list[LandingFile]:

@@ -62,7 +62,7 @@ def generate(out: Path, customers: int, days: int, start: dt.date, seed: int,
     frames["callcenter/calls"] = s.calls()
     frames["forms/signups"] = s.forms()
     frames["partners/email_appends"] = s.partner_appends()
-    frames["privacy/requests"] = s.privacy()
+    frames["privacy/requests"] = s.privacy(buyers=buys["pix"].unique())
 
     end = np.datetime64(start, "D") + np.timedelta64(days - 1, "D")
     summary = {"persons": customers, "files_written": 0, "rows": {}, "bad_rows": 0}

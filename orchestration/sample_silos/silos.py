@@ -459,12 +459,16 @@ class Silos:
         self._record_truth("partners", df["crm_id"], p["person_id"].to_numpy()[who])
         return df
 
-    def privacy(self) -> pd.DataFrame:
+    def privacy(self, buyers: np.ndarray | None = None) -> pd.DataFrame:
         rng, p = self.rng, self.p
         cand = np.flatnonzero(p["in_crm"].to_numpy() & p["email"].notna().to_numpy() & ~p["shared_email"].to_numpy())
         who = cand[rng.random(len(cand)) < 0.006]
         if len(who) < 2 and len(cand) >= 2:  # every landing zone exercises both request types
             who = rng.choice(cand, 2, replace=False)
+        # the first erasure concerns a buyer, so that keeping their purchases anonymous is exercised
+        buying = np.setdiff1d(np.intersect1d(cand, buyers if buyers is not None else []), who[1:2])
+        if len(who) and len(buying) and who[0] not in buying:
+            who[0] = buying[rng.integers(len(buying))]
         n = len(who)
         kind = np.where(rng.random(n) < 0.5, "erasure", "objection")
         if n >= 2:

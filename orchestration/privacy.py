@@ -1,0 +1,235 @@
+"""GDPR erasure in the working warehouse: raw, quarantine, staging and identity tables.
+
+The published file is a fresh copy of the marts every night, so what the marts no longer hold
+is gone from it. The working warehouse keeps history (raw rows, quarantined lines, staging
+tables), so an erasure must be carried out there too, and again every later night when a silo
+sends the person's records again.
+
+How: an erasure request names an e-mail, a phone or a CRM id. Tonight's identity clusters say
+which source records belong to that person; all of them are erased. The register
+`privacy.erasure_register` keeps salted SHA-256 hashes of the request identifiers and of every
+erased record (never the values), so later nights recognise the person's records without
+keeping their data. Then, for each declared table, the personal columns of the erased records'
+rows are set to NULL; identifiers that are themselves contact data (a caller phone, an e-mail
+recipient) go too. Facts stay (an order keeps its amount and date), attached to records that
+no longer lead to the person. Quarantined lines that hold an erased identifier are blanked
+(file, line and reason stay, so the load accounting still adds up).
+Objections keep the person: they are handled in the marts (consents false, no audience).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from .warehouse import table_exists
+
+REGISTER = "privacy.erasure_register"
+ERASED_CUSTOMERS = "privacy.erased_customers"
+SALT_FILE = "privacy.salt"
+
+# Column names that hold personal data in staging and intermediate tables (names, contact
+# data and their normalised keys, address, birth date, free text).
+PERSONAL_COLUMN = re.compile(
+    r"^(civility|(first|last)_name(_key)?|name_signature|birth_date|(guest_|appended_)?email(_key)?|"
+    r"(caller_)?phone(_raw|_e164)?|recipient(_raw|_email_key|_phone_e164)?|address_line|postcode|city|"
+    r"shipping(_address_line|_postcode|_city)?|interests)$")
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A table holding records of one source: which record a row belongs to."""
+
+    table: str
+    source: str
+    record_id: str  # SQL on alias `t` giving the row's source_record_id (as in identity.record_clusters)
+    source_sql: str = ""  # SQL giving the row's source, when the table holds several
+
+    @property
+    def source_expr(self) -> str:
+        return self.source_sql or f"'{self.source}'"
+
+
+ORDER_RECORD = "coalesce(t.account_id, t.order_id)"  # an account's order, or a guest order
+HOLDERS = [
+    Holder("raw.crm__customers", "crm", "t.crm_id"),
+    Holder("raw.ecommerce__accounts", "ecommerce", "t.account_id"),
+    Holder("raw.ecommerce__orders", "ecommerce", ORDER_RECORD),
+    Holder("raw.callcenter__calls", "callcenter", "t.caller_phone"),
+    Holder("raw.esp__events", "esp", "t.recipient"),
+    Holder("raw.forms__signups", "forms", "t.signup_id"),
+    Holder("raw.partners__email_appends", "partners", "t.crm_id"),
+    Holder("staging.stg_crm__customers", "crm", "t.crm_id"),
+    Holder("staging.stg_ecommerce__accounts", "ecommerce", "t.account_id"),
+    Holder("staging.stg_ecommerce__orders", "ecommerce", ORDER_RECORD),
+    Holder("staging.stg_callcenter__calls", "callcenter", "t.caller_phone_raw"),
+    Holder("staging.stg_esp__events", "esp", "t.recipient_raw"),
+    Holder("staging.stg_forms__signups", "forms", "t.signup_id"),
+    Holder("staging.stg_partners__email_appends", "partners", "t.crm_id"),
+    Holder("intermediate.int_identity__records", "*", "t.source_record_id", source_sql="t.source"),
+]
+# raw columns that are personal (raw tables keep the silo's own names)
+RAW_PERSONAL = {
+    "raw.crm__customers": ["civility", "first_name", "last_name", "birth_date", "email", "phone", "address_line",
+                           "postcode", "city"],
+    "raw.ecommerce__accounts": ["email", "first_name", "last_name", "phone", "birth_date", "address_line",
+                                "postcode", "city"],
+    "raw.ecommerce__orders": ["guest_email", "shipping"],
+    "raw.callcenter__calls": ["caller_phone"],
+    "raw.esp__events": ["recipient"],
+    "raw.forms__signups": ["email", "first_name", "last_name", "postcode", "interests"],
+    "raw.partners__email_appends": ["appended_email"],
+}
+# sources whose record id is itself contact data: their identity rows cannot stay
+CONTACT_ID_SOURCES = ("callcenter", "esp")
+
+
+def salt(home: Path) -> str:
+    """A per-installation secret, so that the register's hashes cannot be looked up by guessing."""
+    path = home / SALT_FILE
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _digest(expr: str) -> str:
+    return f"sha256($salt || {expr})"
+
+
+def _columns(con, table: str) -> list[str]:
+    schema, name = table.split(".")
+    return [c for (c,) in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+        "ORDER BY ordinal_position", [schema, name]).fetchall()]
+
+
+def register_requests(con: duckdb.DuckDBPyConnection, secret: str) -> int:
+    """Hash tonight's erasure requests into the register, then blank the identifiers they carried."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS privacy")
+    con.execute(f"""CREATE TABLE IF NOT EXISTS {REGISTER} (
+        kind VARCHAR, key_hash VARCHAR, registered_at TIMESTAMP, PRIMARY KEY (kind, key_hash))""")
+    if not table_exists(con, "staging.stg_privacy__requests"):
+        return 0
+    before = con.execute(f"SELECT count(*) FROM {REGISTER}").fetchall()[0][0]
+    con.execute(f"""
+        INSERT OR IGNORE INTO {REGISTER}
+        SELECT DISTINCT 'key', {_digest("key_type || ':' || key_value")}, now()::TIMESTAMP FROM (
+            SELECT 'email' AS key_type, email_key AS key_value FROM staging.stg_privacy__requests
+                WHERE request_type = 'erasure'
+            UNION ALL SELECT 'phone', phone_e164 FROM staging.stg_privacy__requests WHERE request_type = 'erasure'
+            UNION ALL SELECT 'crm_id', crm_id FROM staging.stg_privacy__requests WHERE request_type = 'erasure'
+        ) WHERE key_value IS NOT NULL""", {"salt": secret})
+    return con.execute(f"SELECT count(*) FROM {REGISTER}").fetchall()[0][0] - before
+
+
+def erased_records(con: duckdb.DuckDBPyConnection, secret: str) -> int:
+    """Temp table `erased` (source, source_record_id) of every record of a person to erase, and
+    `privacy.erased_customers`; every erased record is hashed into the register."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE hit AS
+        SELECT DISTINCT c.customer_id
+        FROM identity.record_clusters c
+        JOIN intermediate.int_identity__record_keys k USING (source, source_record_id)
+        JOIN {REGISTER} r ON r.kind = 'key' AND r.key_hash = {_digest("k.key_type || ':' || k.key_value")}
+        WHERE c.customer_id IS NOT NULL
+        UNION
+        SELECT DISTINCT c.customer_id
+        FROM identity.record_clusters c
+        JOIN {REGISTER} r ON r.kind = 'record' AND r.key_hash = {_digest("c.source || ':' || c.source_record_id")}
+        WHERE c.customer_id IS NOT NULL""", {"salt": secret})
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE erased AS
+        SELECT c.source, c.source_record_id FROM identity.record_clusters c JOIN hit USING (customer_id)""")
+    con.execute(f"CREATE OR REPLACE TABLE {ERASED_CUSTOMERS} AS SELECT customer_id FROM hit")
+    con.execute(f"""INSERT OR IGNORE INTO {REGISTER}
+        SELECT DISTINCT 'record', {_digest("source || ':' || source_record_id")}, now()::TIMESTAMP FROM erased""",
+                {"salt": secret})
+    return con.execute("SELECT count(*) FROM erased").fetchall()[0][0]
+
+
+def _erased_values(con) -> None:
+    """Temp table `erased_values`: identifier strings of the erased records, as sent and normalised,
+    to find them in quarantined lines (which were never parsed into columns)."""
+    parts = ["SELECT lower(source_record_id) AS v FROM erased WHERE source IN ('crm', 'ecommerce', 'forms', 'esp', "
+             "'callcenter', 'partners')",
+             "SELECT lower(k.key_value) FROM intermediate.int_identity__record_keys k "
+             "JOIN erased USING (source, source_record_id) WHERE k.key_type IN ('email', 'phone')"]
+    for table, cols in RAW_PERSONAL.items():
+        holder = next(h for h in HOLDERS if h.table == table)
+        for col in cols:
+            if col in ("email", "phone", "guest_email", "appended_email", "caller_phone", "recipient"):
+                parts.append(f"SELECT lower(t.{col}) FROM {table} t JOIN erased e ON e.source = {holder.source_expr} "
+                             f"AND e.source_record_id = {holder.record_id}")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE erased_values AS
+        SELECT DISTINCT v FROM ({' UNION ALL '.join(parts)}) WHERE v IS NOT NULL AND length(v) >= 5""")
+
+
+def _record_columns(con) -> list[tuple[str, str]]:
+    """(table, suffix) for every working table with columns source<suffix> and source_record_id<suffix>."""
+    rows = con.execute("""
+        SELECT a.table_schema || '.' || a.table_name, substr(a.column_name, length('source_record_id') + 1)
+        FROM information_schema.columns a JOIN information_schema.columns b
+          ON a.table_schema = b.table_schema AND a.table_name = b.table_name
+         AND b.column_name = 'source' || substr(a.column_name, length('source_record_id') + 1)
+        JOIN information_schema.tables t ON t.table_schema = a.table_schema AND t.table_name = a.table_name
+        WHERE a.column_name LIKE 'source_record_id%' AND t.table_type = 'BASE TABLE'
+          AND a.table_schema IN ('staging', 'intermediate', 'identity', 'marts')
+          AND a.table_catalog = current_database()""").fetchall()
+    return sorted((table, suffix) for table, suffix in rows)
+
+
+def scrub(con: duckdb.DuckDBPyConnection, secret: str) -> dict[str, int]:
+    """Blank the personal columns of the erased records in every declared table. Returns rows touched."""
+    touched: dict[str, int] = {}
+    _erased_values(con)
+    email_hash = _digest(r"'email:' || regexp_replace(x.m, '\+[^@]*@', '@')")
+    if table_exists(con, "quarantine.rejected_rows"):
+        # a line holding tonight's erased values, or an e-mail whose hash is in the register
+        touched["quarantine.rejected_rows"] = con.execute(f"""
+            UPDATE quarantine.rejected_rows q SET record = NULL
+            WHERE q.record IS NOT NULL AND (
+                EXISTS (SELECT 1 FROM erased_values e WHERE contains(lower(q.record), e.v))
+                OR EXISTS (SELECT 1 FROM (SELECT unnest(regexp_extract_all(lower(q.record),
+                                              '[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]+')) AS m) x
+                           JOIN {REGISTER} r ON r.kind = 'key' AND r.key_hash = {email_hash}))""",
+                                                         {"salt": secret}).fetchall()[0][0]
+    for holder in HOLDERS:
+        if not table_exists(con, holder.table):
+            continue
+        columns = _columns(con, holder.table)
+        personal = RAW_PERSONAL.get(holder.table) or [c for c in columns if PERSONAL_COLUMN.match(c)]
+        personal = [c for c in personal if c in columns]
+        if not personal:
+            continue
+        touched[holder.table] = con.execute(f"""
+            UPDATE {holder.table} t SET {', '.join(f'"{c}" = NULL' for c in personal)}
+            WHERE EXISTS (SELECT 1 FROM erased e WHERE e.source = {holder.source_expr}
+                                                   AND e.source_record_id = {holder.record_id})
+              AND ({' OR '.join(f'"{c}" IS NOT NULL' for c in personal)})""").fetchall()[0][0]
+    if table_exists(con, "staging.stg_privacy__requests"):
+        touched["requests"] = con.execute("""UPDATE staging.stg_privacy__requests SET email_key = NULL, phone_e164 = NULL
+            WHERE request_type = 'erasure' AND (email_key IS NOT NULL OR phone_e164 IS NOT NULL)""").fetchall()[0][0]
+    if table_exists(con, "raw.privacy__requests"):
+        touched["raw.privacy__requests"] = con.execute("""UPDATE raw.privacy__requests SET email = NULL, phone = NULL
+            WHERE request_type = 'erasure' AND (email IS NOT NULL OR phone IS NOT NULL)""").fetchall()[0][0]
+    # keys that are contact data
+    touched["intermediate.int_identity__record_keys"] = con.execute("""
+        DELETE FROM intermediate.int_identity__record_keys k
+        WHERE k.key_type IN ('email', 'phone')
+          AND EXISTS (SELECT 1 FROM erased e WHERE e.source = k.source AND e.source_record_id = k.source_record_id)
+    """).fetchall()[0][0]
+    # rows naming a record whose id is itself contact data (a caller phone, an e-mail recipient),
+    # in any table that names records by (source<sfx>, source_record_id<sfx>)
+    for table, suffix in _record_columns(con):
+        touched[table] = touched.get(table, 0) + con.execute(f"""
+            DELETE FROM {table} t
+            WHERE t.source{suffix} IN {CONTACT_ID_SOURCES}
+              AND EXISTS (SELECT 1 FROM erased e WHERE e.source = t.source{suffix}
+                                                   AND e.source_record_id = t.source_record_id{suffix})
+        """).fetchall()[0][0]
+    return touched
