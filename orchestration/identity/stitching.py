@@ -26,6 +26,8 @@ BLOCKED_VALUE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"^(test|tests|noreply|no-reply|nomail|no-mail|noemail|no-email|none|null|x+|a+|abc|aaa|"
         r"nobody|unknown|inconnu|pasdemail|pas-de-mail)@",
         r"@(test|example|exemple|nomail|noemail|invalid)\.",
+        # role inboxes of a business: whoever answers them, they identify nobody
+        r"^(contact|info|infos|admin|bureau|accueil|compta|sav|service\.client)([._+-]|@)",
     ),
     # one digit repeated (RE2 has no back-references), and the textbook example numbers
     "phone": ("^\\+33(" + "|".join(str(d) * 9 for d in range(10)) + ")$", r"^\+33123456789$",

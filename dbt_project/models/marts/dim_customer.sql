@@ -31,6 +31,10 @@ form_opt_ins as (
 
 privacy as (
     select * from {{ ref('int_customer__privacy') }}
+),
+
+households as (
+    select customer_id, household_id from {{ ref('int_customer__households') }}
 )
 
 select
@@ -57,9 +61,11 @@ select
     case when coalesce(p.is_erased, false) then null else d.occupation end as occupation,
     case when coalesce(p.is_erased, false) then null else d.income_band end as income_band,
     coalesce(p.is_erased, false) as is_erased,
-    coalesce(p.is_objected, false) as is_objected
+    coalesce(p.is_objected, false) as is_objected,
+    h.household_id
 from golden g
 left join crm_consents cc using (customer_id)
 left join form_opt_ins fo using (customer_id)
 left join crm_declared d using (customer_id)
 left join privacy p using (customer_id)
+left join households h using (customer_id)

@@ -1,0 +1,170 @@
+"""The probabilistic stage, night after night: which records to compare, which pairs to keep.
+
+State kept in the warehouse (schema `identity`), so that a night only scores what changed:
+- `match_input_state`: every named record's key and a fingerprint of its compared values;
+- `match_pairs`: every scored pair above `KEEP_PROBABILITY` (keys, levels, weights; no values);
+- `match_model_state`: the fingerprint of the model that scored them.
+
+A night is *incremental* when yesterday's state exists, the model is the same and fewer than
+`FULL_ABOVE_CHANGED_SHARE` of the records are new or changed: the new/changed records are scored
+against the unchanged ones and among themselves; pairs between unchanged records are carried
+over, pairs touching a changed or vanished record are dropped. Otherwise (or on request) every
+candidate pair is scored again (*full* re-resolution).
+
+The result is the temp table `id_prob_edges` (record-to-record links that passed the threshold
+and the guards) that the clustering step adds to the deterministic graph.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+
+import duckdb
+
+from . import probabilistic as P
+
+STATE = "identity.match_input_state"
+PAIRS = "identity.match_pairs"
+MODEL_STATE = "identity.match_model_state"
+FULL_ABOVE_CHANGED_SHARE = 0.5
+
+# Household guards on a probabilistic link (a false merge is worse than a missed one). Levels
+# are Splink's gamma values: -1 missing, 0 the weakest level, counting up to the strongest.
+# - twins, siblings, spouses: different first names never link (they share a last name, an
+#   address and, for twins, a birth date; no weight of evidence tells them from one person);
+# - parent and child: birth dates a generation apart never link;
+# - a last name that differs links only when the birth dates are equal (a married name), never
+#   on names and address alone;
+# - a first name that is only similar (a typo level: Bernard/Bernd, Émilie/Emília) links only
+#   when the birth dates agree.
+_g = P.gamma
+GUARD_SQL = (
+    f"gamma_first_name <> {_g('first_name', 'different')} "
+    f"AND gamma_birth_date <> {_g('birth_date', 'a generation apart')} "
+    f"AND NOT (gamma_last_name = {_g('last_name', 'different')} AND gamma_birth_date <> {_g('birth_date', 'exact')}) "
+    f"AND NOT (gamma_first_name = {_g('first_name', 'typo')} "
+    f"AND gamma_birth_date < {_g('birth_date', 'one typo or day/month swap')})")
+
+
+@dataclass
+class MatchStats:
+    mode: str                 # full | incremental
+    named_records: int
+    compared_records: int     # records scored this night (all on a full night)
+    scored_pairs: int         # pairs above KEEP_PROBABILITY kept (all, after carry-over)
+    new_pairs: int            # pairs scored this night
+    links: int                # pairs above the match threshold that passed the guards
+    rejected_by_guards: int   # pairs above the threshold that a guard vetoed
+
+    def as_metadata(self) -> dict:
+        return {f"match_{k}": v for k, v in asdict(self).items()}
+
+
+def _exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, name = qualified.split(".")
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                       [schema, name]).fetchall()[0][0] > 0
+
+
+def _fingerprint_sql() -> str:
+    cols = ", ".join(f"coalesce({c}, '')" for c in P.COMPARED_COLUMNS)
+    return f"md5(concat_ws('|', {cols}))"
+
+
+def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: dt.date | None = None,
+        household_guards: bool = True, threshold: float = P.MATCH_PROBABILITY) -> MatchStats:
+    """Score this night's candidate pairs, persist the state, leave `id_prob_edges` behind.
+
+    `household_guards=False` trusts the model alone: only for benchmarks on data without
+    households (FEBRL replaces first names while keeping surname, birth date and address, which
+    is exactly what twins look like), as is another `threshold`."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS identity")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE id_match_input AS "
+                f"SELECT *, {_fingerprint_sql()} AS fingerprint FROM ({P.input_sql()})")
+    n_named = con.execute("SELECT count(*) FROM id_match_input").fetchall()[0][0]
+    model_fp = P.model_fingerprint(model)
+
+    has_state = _exists(con, STATE) and _exists(con, PAIRS) and _exists(con, MODEL_STATE)
+    same_model = has_state and con.execute(f"SELECT any_value(fingerprint) FROM {MODEL_STATE}").fetchall()[0][0] == model_fp
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE id_match_changed AS
+        SELECT rec_key FROM id_match_input
+        {f'ANTI JOIN {STATE} s USING (rec_key, fingerprint)' if has_state else ''}
+    """)
+    n_changed = con.execute("SELECT count(*) FROM id_match_changed").fetchall()[0][0]
+    incremental = (not full and has_state and same_model and n_named > 0
+                   and n_changed <= FULL_ABOVE_CHANGED_SHARE * n_named)
+
+    inputs = con.sql(f"SELECT {', '.join(('rec_key',) + P.COMPARED_COLUMNS)} FROM id_match_input").to_arrow_table()
+    session = P.open_session(inputs, model) if n_named else None
+    try:
+        if session is None:
+            scored = None
+        elif incremental:
+            scored = P.predict_changed(session, con.sql("SELECT rec_key FROM id_match_changed").to_arrow_table())
+        else:
+            scored = P.predict_all(session)
+    finally:
+        if session is not None:
+            session.close()
+
+    cols = "rec_key_l, rec_key_r, match_weight, match_probability, blocking_rule, " + ", ".join(
+        f"gamma_{c}, mw_{c}" for c in P.gamma_columns())
+    if scored is not None:
+        con.register("_scored", scored)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE id_new_pairs AS SELECT {cols}, ?::DATE AS scored_on FROM _scored",
+                    [as_of])
+        con.unregister("_scored")
+    else:
+        con.execute(_empty_pairs_sql())
+    n_new = con.execute("SELECT count(*) FROM id_new_pairs").fetchall()[0][0]
+
+    if incremental:
+        # carry over pairs whose two records are unchanged and still there
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE id_pairs AS
+            SELECT p.* FROM {PAIRS} p
+            WHERE p.rec_key_l IN (SELECT rec_key FROM id_match_input)
+              AND p.rec_key_r IN (SELECT rec_key FROM id_match_input)
+              AND p.rec_key_l NOT IN (SELECT rec_key FROM id_match_changed)
+              AND p.rec_key_r NOT IN (SELECT rec_key FROM id_match_changed)
+            UNION ALL SELECT * FROM id_new_pairs
+        """)
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE id_pairs AS SELECT * FROM id_new_pairs")
+
+    con.execute(f"CREATE OR REPLACE TABLE {PAIRS} AS SELECT * FROM id_pairs")
+    con.execute(f"CREATE OR REPLACE TABLE {STATE} AS SELECT rec_key, fingerprint FROM id_match_input")
+    con.execute(f"CREATE OR REPLACE TABLE {MODEL_STATE} AS SELECT ? AS fingerprint, ?::DATE AS scored_on",
+                [model_fp, as_of])
+    guard = GUARD_SQL if household_guards else "true"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE id_prob_edges AS
+        SELECT * FROM id_pairs WHERE match_probability >= {threshold} AND {guard}
+    """)
+    links, vetoed, kept = con.execute(f"""
+        SELECT count(*) FILTER (WHERE {guard}), count(*) FILTER (WHERE NOT ({guard})),
+               (SELECT count(*) FROM id_pairs)
+        FROM id_pairs WHERE match_probability >= {threshold}
+    """).fetchall()[0]
+    return MatchStats(mode="incremental" if incremental else "full", named_records=int(n_named),
+                      compared_records=int(n_changed if incremental else n_named), scored_pairs=int(kept),
+                      new_pairs=int(n_new), links=int(links), rejected_by_guards=int(vetoed))
+
+
+def _empty_pairs_sql() -> str:
+    cols = ", ".join(f"NULL::INTEGER AS gamma_{c}, NULL::DOUBLE AS mw_{c}" for c in P.gamma_columns())
+    return (f"CREATE OR REPLACE TEMP TABLE id_new_pairs AS SELECT NULL::VARCHAR AS rec_key_l, NULL::VARCHAR AS rec_key_r, "
+            f"NULL::DOUBLE AS match_weight, NULL::DOUBLE AS match_probability, NULL::INTEGER AS blocking_rule, "
+            f"{cols}, NULL::DATE AS scored_on WHERE false")
+
+
+def evidence_sql() -> str:
+    """A readable line per pair: each comparison's level and its weight, e.g.
+    `first_name: nickname (+4.1); birth_date: exact (+11.5); ...`."""
+    parts = []
+    for comp in P.gamma_columns():
+        cases = " ".join(f"WHEN {g} THEN '{label}'" for c, g, label in P.level_labels() if c == comp)
+        parts.append(f"'{comp}: ' || (CASE gamma_{comp} {cases} END) || ' (' || printf('%+.1f', mw_{comp}) || ')'")
+    return "concat_ws('; ', " + ", ".join(parts) + ")"

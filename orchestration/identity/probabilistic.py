@@ -1,0 +1,341 @@
+"""Probabilistic matching of person records with Splink (DuckDB backend).
+
+Records that carry a name (CRM members, web accounts, form signups) are compared on first
+name, last name, birth date, postcode, city and street, with term-frequency adjustments on
+names and postcodes (two "Martin" agree less than two "Kowalczyk"), swapped first/last names
+and nicknames (a nickname table plus "one first name starts the other": Seb/Sébastien).
+
+The model (m and u probabilities, the prior) is trained once and saved as JSON: the default
+ships with the project (``splink_model.json`` beside this file), a retrained one lives in
+``$DATAMART_HOME/identity/splink_model.json`` and wins when present. Prediction runs every night:
+- full: every candidate pair of the current records (Splink ``predict_within``);
+- incremental: only new or changed records, against the unchanged ones (``predict_between``)
+  and among themselves (``predict_within``); pairs of unchanged records are carried over.
+
+Splink runs on its own in-memory DuckDB connection: the input goes in through Arrow, scored
+pairs come back the same way, and no Splink scratch table ever lands in the warehouse. Pairs
+carry record keys, comparison levels and match weights only, never the compared values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+RECORDS = "intermediate.int_identity__records"
+DEFAULT_MODEL_PATH = Path(__file__).with_name("splink_model.json")
+
+# A probabilistic link needs at least this match probability (match weight ≈ 8.0)...
+MATCH_PROBABILITY = 0.996
+# ...and pairs above this one are kept for evidence and for the next incremental night.
+KEEP_PROBABILITY = 0.5
+# Training samples this many records at most (u estimation and EM cost grow with it).
+TRAIN_MAX_RECORDS = 300_000
+
+# Nicknames whose key does not start the full name's key (prefix nicknames need no entry).
+NICKNAMES = {
+    "cathy": "catherine", "kathy": "catherine", "babeth": "elisabeth", "zabeth": "elisabeth",
+    "guigui": "guillaume", "patou": "patricia", "mathou": "mathilde", "tom": "thomas", "jb": "jeanbaptiste",
+    "jp": "jeanpierre", "jm": "jeanmarc", "jl": "jeanluc", "manu": "emmanuel", "bob": "robert",
+    "bobby": "robert", "dom": "dominique", "domi": "dominique", "flo": "florence", "fanfan": "francoise",
+    "francky": "franck", "gigi": "ginette", "jo": "josephine", "juju": "julien", "lolo": "laurent",
+    "mimi": "michelle", "nath": "nathalie", "pepe": "pierre", "pierrot": "pierre", "sandy": "sandrine",
+    "toto": "thomas", "vivi": "virginie", "xav": "xavier", "zaza": "isabelle", "isa": "isabelle",
+    "bill": "william", "will": "william", "liz": "elizabeth", "beth": "elizabeth", "betty": "elizabeth",
+    "peggy": "margaret", "maggie": "margaret", "meg": "margaret", "dick": "richard", "rick": "richard",
+"jim": "james", "jimmy": "james", "tony": "anthony", "kate": "katherine",
+}
+STREET_ABBREVIATIONS = {
+    "av": "avenue", "ave": "avenue", "bd": "boulevard", "bld": "boulevard", "blvd": "boulevard", "r": "rue",
+    "pl": "place", "ch": "chemin", "che": "chemin", "all": "allee", "imp": "impasse", "rte": "route",
+    "st": "saint", "ste": "sainte", "fbg": "faubourg", "sq": "square", "qu": "quai",
+}
+
+COMPARED_COLUMNS = ("first_name", "first_name_canon", "last_name", "birth_date", "postcode", "city", "street",
+                    "street_number")
+
+
+def _canon_case(col: str) -> str:
+    pairs = ", ".join(f"'{k.strip()}': '{v}'" for k, v in NICKNAMES.items())
+    return f"coalesce(MAP {{{pairs}}}[{col}], {col})"
+
+
+def _street_key(col: str) -> str:
+    """Accent-folded, lower-case street without its number, abbreviations expanded."""
+    words = f"string_split(trim(regexp_replace(lower(strip_accents({col})), '[^a-z0-9]+', ' ', 'g')), ' ')"
+    abbrev = ", ".join(f"'{k}': '{v}'" for k, v in STREET_ABBREVIATIONS.items())
+    expanded = f"list_transform({words}, lambda w: coalesce(MAP {{{abbrev}}}[w], w))"
+    no_number = f"list_filter({expanded}, lambda w: NOT regexp_matches(w, '^[0-9]+[a-z]?$') AND w <> '')"
+    return f"nullif(array_to_string({no_number}, ''), '')"
+
+
+def input_sql(records: str = RECORDS) -> str:
+    """The Splink input: one row per named record, compared columns only (no contact data)."""
+    return f"""
+        SELECT source || ':' || source_record_id AS rec_key,
+               first_name_key AS first_name,
+               {_canon_case('first_name_key')} AS first_name_canon,
+               last_name_key AS last_name,
+               strftime(birth_date, '%Y-%m-%d') AS birth_date,
+               nullif(regexp_replace(upper(postcode), '[^0-9A-Z]', '', 'g'), '') AS postcode,
+               nullif(regexp_replace(lower(strip_accents(city)), '[^a-z]', '', 'g'), '') AS city,
+               {_street_key('address_line')} AS street,
+               nullif(regexp_extract(address_line, '^\\s*([0-9]+)', 1), '') AS street_number
+        FROM {records}
+        WHERE first_name_key IS NOT NULL OR last_name_key IS NOT NULL
+    """
+
+
+# -- the model ---------------------------------------------------------------------------------
+
+def _null(col: str) -> dict:
+    return {"sql_condition": f'"{col}_l" IS NULL OR "{col}_r" IS NULL', "label_for_charts": "null",
+            "is_null_level": True}
+
+
+def _level(sql: str, label: str, tf: str | None = None) -> dict:
+    level = {"sql_condition": sql, "label_for_charts": label}
+    if tf:
+        level |= {"tf_adjustment_column": tf, "tf_adjustment_weight": 1.0}
+    return level
+
+
+ELSE = {"sql_condition": "ELSE", "label_for_charts": "different"}
+
+COMPARISONS = [
+    {"output_column_name": "first_name", "comparison_description": "first name (nicknames, swaps, typos)",
+     "comparison_levels": [
+         _null("first_name"),
+         _level('"first_name_l" = "first_name_r"', "exact", tf="first_name"),
+         _level('"first_name_canon_l" = "first_name_canon_r" OR (least(length("first_name_l"), '
+                'length("first_name_r")) >= 3 AND (starts_with("first_name_l", "first_name_r") '
+                'OR starts_with("first_name_r", "first_name_l")))', "nickname"),
+         _level('jaro_winkler_similarity("first_name_l", "first_name_r") >= 0.92', "typo"),
+         _level('"first_name_l" = "last_name_r" AND "last_name_l" = "first_name_r"', "swapped with last name"),
+         ELSE]},
+    {"output_column_name": "last_name", "comparison_description": "last name (swaps, typos)",
+     "comparison_levels": [
+         _null("last_name"),
+         _level('"last_name_l" = "last_name_r"', "exact", tf="last_name"),
+         _level('"first_name_l" = "last_name_r" AND "last_name_l" = "first_name_r"', "swapped with first name"),
+         _level('jaro_winkler_similarity("last_name_l", "last_name_r") >= 0.92', "typo"),
+         ELSE]},
+    {"output_column_name": "birth_date", "comparison_description": "birth date",
+     "comparison_levels": [
+         _null("birth_date"),
+         _level('"birth_date_l" = "birth_date_r"', "exact"),
+         _level('damerau_levenshtein("birth_date_l", "birth_date_r") <= 1 OR (substr("birth_date_l", 1, 4) = '
+                'substr("birth_date_r", 1, 4) AND substr("birth_date_l", 6, 2) = substr("birth_date_r", 9, 2) '
+                'AND substr("birth_date_l", 9, 2) = substr("birth_date_r", 6, 2))', "one typo or day/month swap"),
+         _level('substr("birth_date_l", 1, 4) = substr("birth_date_r", 1, 4)', "same year"),
+         _level('abs(substr("birth_date_l", 1, 4)::INT - substr("birth_date_r", 1, 4)::INT) < 12',
+                "less than 12 years apart"),
+         {"sql_condition": "ELSE", "label_for_charts": "a generation apart"}]},
+    # One address comparison, not three: postcode, city and street of one address are not
+    # independent evidence (household members share all three).
+    {"output_column_name": "address", "comparison_description": "street, number, postcode and city",
+     "comparison_levels": [
+         {"sql_condition": '("postcode_l" IS NULL AND "city_l" IS NULL) OR ("postcode_r" IS NULL AND "city_r" IS NULL)',
+          "label_for_charts": "null", "is_null_level": True},
+         _level('"street_l" = "street_r" AND "street_number_l" = "street_number_r" AND "postcode_l" = "postcode_r"',
+                "same street, number and postcode"),
+         _level('"street_number_l" = "street_number_r" AND jaro_winkler_similarity("street_l", "street_r") >= 0.9 '
+                'AND ("postcode_l" = "postcode_r" OR "city_l" = "city_r")', "similar street, same number and town"),
+         _level('"postcode_l" = "postcode_r"', "same postcode", tf="postcode"),
+         _level('"city_l" = "city_r" OR damerau_levenshtein("postcode_l", "postcode_r") <= 1', "same town"),
+         _level('substr("postcode_l", 1, 2) = substr("postcode_r", 1, 2)', "same area"),
+         ELSE]},
+]
+
+BLOCKING_RULES = [
+    "l.first_name = r.first_name AND l.last_name = r.last_name",
+    "l.last_name = r.last_name AND l.postcode = r.postcode",
+    "l.first_name = r.last_name AND l.last_name = r.first_name",
+    "l.birth_date = r.birth_date AND l.postcode = r.postcode",
+    "l.birth_date = r.birth_date AND l.first_name_canon = r.first_name_canon",
+    "l.birth_date = r.birth_date AND substr(l.last_name, 1, 3) = substr(r.last_name, 1, 3)",
+    "l.street = r.street AND l.postcode = r.postcode",
+    "l.street = r.street AND l.city = r.city",
+    "l.postcode = r.postcode AND l.street_number = r.street_number AND substr(l.first_name, 1, 1) = substr(r.first_name, 1, 1)",
+    "l.birth_date = r.birth_date AND l.city = r.city",
+]
+TF_COLUMNS = ("first_name", "last_name", "postcode")
+
+
+def settings() -> dict:
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "rec_key",
+        "comparisons": COMPARISONS,
+        "blocking_rules_to_generate_predictions": BLOCKING_RULES,
+        # the compared values only ever sit in Splink's in-memory session: `_scored` keeps
+        # record keys, comparison levels (gamma) and weights
+        "retain_matching_columns": True,
+        "retain_intermediate_calculation_columns": True,
+        "probability_two_random_records_match": 1e-4,
+        "max_iterations": 25,
+    }
+
+
+def model_fingerprint(model: dict) -> str:
+    return hashlib.sha256(json.dumps(model, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def load_model(home_model: Path | None) -> dict:
+    """The retrained model beside the warehouse when there is one, else the shipped one.
+    Blocking rules are not learnt: the code's rules always apply."""
+    path = home_model if home_model is not None and home_model.exists() else DEFAULT_MODEL_PATH
+    model = json.loads(path.read_text())
+    model["blocking_rules_to_generate_predictions"] = [{"blocking_rule": r, "sql_dialect": "duckdb"}
+                                                       for r in BLOCKING_RULES]
+    return model
+
+
+# -- running Splink ------------------------------------------------------------------------------
+
+@dataclass
+class Session:
+    """An in-memory DuckDB connection holding the Splink input and a linker on it."""
+
+    con: duckdb.DuckDBPyConnection
+    db_api: object
+    linker: object
+    records: object  # SplinkDataFrame of all current records
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _quiet_splink() -> None:
+    # Splink's INFO messages are progress chatter; warnings still show. Never record values.
+    logging.getLogger("splink").setLevel(logging.WARNING)
+
+
+def open_session(inputs: pa.Table, model: dict) -> Session:
+    from splink import DuckDBAPI, Linker
+
+    _quiet_splink()
+    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": "false"})
+    con.register("_inputs", inputs)
+    con.execute("CREATE TABLE match_input AS SELECT * FROM _inputs")
+    con.unregister("_inputs")
+    db_api = DuckDBAPI(connection=con)
+    records = db_api.register("match_input")
+    linker = Linker(records, model, log_level=None)
+    for col in TF_COLUMNS:  # term frequencies from every current record, also on incremental nights
+        linker.table_management.compute_tf_table(col)
+    return Session(con, db_api, linker, records)
+
+
+def train(inputs: pa.Table, seed: int = 42) -> dict:
+    """Estimate the model on the current records; return its JSON-able dict."""
+    from splink import DuckDBAPI, Linker
+
+    _quiet_splink()
+    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": "false"})
+    try:
+        con.register("_inputs", inputs)
+        n = inputs.num_rows
+        sample = f"USING SAMPLE {TRAIN_MAX_RECORDS} ROWS (reservoir, {seed})" if n > TRAIN_MAX_RECORDS else ""
+        con.execute(f"CREATE TABLE match_input AS SELECT * FROM _inputs {sample}")
+        con.unregister("_inputs")
+        db_api = DuckDBAPI(connection=con)
+        linker = Linker(db_api.register("match_input"), settings(), log_level=None)
+        linker.training.estimate_probability_two_random_records_match(
+            ["l.first_name = r.first_name AND l.last_name = r.last_name AND l.birth_date = r.birth_date",
+             "l.first_name = r.first_name AND l.last_name = r.last_name AND l.postcode = r.postcode "
+             "AND l.street = r.street"],
+            recall=0.7)
+        linker.training.estimate_u_using_random_sampling(max_pairs=2_000_000, seed=seed)
+        # EM twice, each time blocking on what the other session estimates
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            "l.first_name = r.first_name AND l.last_name = r.last_name", estimate_without_term_frequencies=True)
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            "l.birth_date = r.birth_date AND l.postcode = r.postcode", estimate_without_term_frequencies=True)
+        return _with_floors(linker.misc.save_model_to_json())
+    finally:
+        con.close()
+
+
+# EM learns from one data set that what never happened there never happens (no birth-date typo,
+# nobody moving town): an m of 0 or 1e-50 would make that level an absolute veto elsewhere.
+M_FLOOR = 1e-3
+M_UNOBSERVED = {"typo": 0.02, "one typo or day/month swap": 0.01, "same year": 0.002,
+                "less than 12 years apart": 0.002,
+                "similar street, same number and town": 0.02}
+
+
+def _with_floors(model: dict) -> dict:
+    for comp in model["comparisons"]:
+        for level in comp["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            m = level.get("m_probability")
+            if m is None:
+                m = M_UNOBSERVED.get(level["label_for_charts"], M_FLOOR)
+            level["m_probability"] = max(float(m), M_FLOOR)
+    return model
+
+
+def gamma_columns() -> list[str]:
+    return [c["output_column_name"] for c in COMPARISONS]
+
+
+def _scored(splink_df, con: duckdb.DuckDBPyConnection) -> pa.Table:
+    cols = ", ".join(f"gamma_{c}, mw_{c}" + (f" + mw_tf_adj_{c}" if c in TF_COLUMNS else "") + f" AS mw_{c}"
+                     for c in gamma_columns())
+    table = con.sql(f"""
+        SELECT least(rec_key_l, rec_key_r) AS rec_key_l, greatest(rec_key_l, rec_key_r) AS rec_key_r,
+               match_weight, match_probability, match_key::INTEGER AS blocking_rule, {cols}
+        FROM {splink_df.physical_name}
+    """).to_arrow_table()
+    splink_df.drop_table_from_database_and_remove_from_cache()
+    return table
+
+
+def predict_all(session: Session) -> pa.Table:
+    pairs = session.linker.inference.predict_within(
+        session.records, threshold_match_probability=KEEP_PROBABILITY, warning_mode="never")
+    return _scored(pairs, session.con)
+
+
+def predict_changed(session: Session, changed_keys: pa.Table) -> pa.Table:
+    """Pairs involving at least one changed record: changed × unchanged and changed × changed."""
+    con = session.con
+    con.register("_changed", changed_keys)
+    con.execute("CREATE OR REPLACE TABLE match_changed AS "
+                "SELECT m.* FROM match_input m SEMI JOIN _changed c USING (rec_key)")
+    con.execute("CREATE OR REPLACE TABLE match_unchanged AS "
+                "SELECT m.* FROM match_input m ANTI JOIN _changed c USING (rec_key)")
+    con.unregister("_changed")
+    changed = session.db_api.register("match_changed")
+    unchanged = session.db_api.register("match_unchanged")
+    between = session.linker.inference.predict_between(
+        changed, unchanged, threshold_match_probability=KEEP_PROBABILITY, warning_mode="never")
+    a = _scored(between, con)
+    within = session.linker.inference.predict_within(
+        changed, threshold_match_probability=KEEP_PROBABILITY, warning_mode="never")
+    b = _scored(within, con)
+    return pa.concat_tables([a, b.cast(a.schema)])
+
+
+def level_labels() -> list[tuple[str, int, str]]:
+    """(comparison, gamma value, label) for every non-null level: gamma counts down to 0 = ELSE."""
+    out = []
+    for comp in COMPARISONS:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        for i, lv in enumerate(levels):
+            out.append((comp["output_column_name"], len(levels) - 1 - i, lv["label_for_charts"]))
+        out.append((comp["output_column_name"], -1, "missing"))
+    return out
+
+
+def gamma(comparison: str, label: str) -> int:
+    """The gamma value of a comparison level, by its label."""
+    return next(g for c, g, lb in level_labels() if c == comparison and lb == label)
