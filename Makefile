@@ -5,6 +5,8 @@ export OMP_NUM_THREADS ?= 1
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := dbt_project/dbt_project.yml $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f 2>/dev/null)
 DATAMART_HOME ?= $(CURDIR)/data/home
 DATAMART_LANDING_DIR ?= $(CURDIR)/data/landing
 DEMO_CUSTOMERS ?= 20000
@@ -20,7 +22,11 @@ $(STAMP): pyproject.toml uv.lock
 	cd dbt_project && DBT_PROFILES_DIR=. ../$(BIN)/dbt parse --quiet
 	@touch $(STAMP)
 
-install: $(STAMP)  ## locked install into .venv, dbt manifest parsed
+install: $(STAMP) $(MANIFEST)  ## locked install into .venv, dbt manifest parsed
+
+# Dagster reads dbt's manifest when definitions load: re-parse whenever the dbt project changed
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	cd dbt_project && DBT_PROFILES_DIR=. ../$(BIN)/dbt parse --quiet --no-partial-parse
 
 demo: install  ## sample data if the landing zone is empty, full refresh, where the datamart is
 	@if [ -z "$$(ls -A $(DATAMART_LANDING_DIR) 2>/dev/null)" ]; then \

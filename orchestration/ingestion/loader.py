@@ -419,19 +419,20 @@ VOLUME_HISTORY = 5  # files needed before "usual" means something
 
 
 def _unusual_volumes(con, spec: EntitySpec, load_id: str) -> list[str]:
-    """Files loaded now with VOLUME_FACTOR times the median rows of the entity's earlier files
-    (a duplicated export, a full extract instead of a delta): loaded, but flagged."""
+    """Files loaded now with VOLUME_FACTOR times the median rows of the files loaded on earlier
+    nights (a duplicated export, a full extract instead of a delta): loaded, but flagged. The
+    first night is not judged: an initial full extract is expected then."""
     rows = con.execute(f"""
         WITH latest AS (
             SELECT * FROM audit.load_log WHERE source = ? AND entity = ? AND status = 'loaded'
             QUALIFY row_number() OVER (PARTITION BY file_path ORDER BY loaded_at DESC) = 1),
         usual AS (
-            SELECT median(rows_read) AS median_rows, count(*) AS files FROM latest)
+            SELECT median(rows_read) AS median_rows, count(*) AS files FROM latest WHERE load_id <> ?)
         SELECT l.file_path, l.rows_read, u.median_rows
         FROM latest l, usual u
         WHERE l.load_id = ? AND u.files >= {VOLUME_HISTORY} AND u.median_rows > 0
           AND l.rows_read >= {VOLUME_FACTOR} * u.median_rows
-        ORDER BY l.file_path""", [spec.source, spec.entity, load_id]).fetchall()
+        ORDER BY l.file_path""", [spec.source, spec.entity, load_id, load_id]).fetchall()
     return [f"{path}: {read:,} rows, {read / median:.0f}x the usual {median:,.0f} of this entity; loaded, check the export"
             for path, read, median in rows]
 
