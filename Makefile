@@ -14,7 +14,7 @@ DEMO_DAYS ?= 365
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DATAMART_HOME DATAMART_LANDING_DIR
 
-.PHONY: install system-deps demo refresh test ui bench-models lint clean
+.PHONY: install system-deps demo refresh test ui bench bench-models lint clean
 
 $(STAMP): pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -57,6 +57,9 @@ test: install system-deps  ## the whole test suite
 ui: install  ## Dagster webserver + daemon on the same assets (http://127.0.0.1:3000)
 	@mkdir -p $(DAGSTER_HOME)
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+bench: install  ## full refresh + one-day night at SCALE=s|m|l (bench/results/refresh-<scale>.md)
+	$(BIN)/python bench/bench_refresh.py --scale $${SCALE:-s}
 
 bench-models: install  ## train and score the models on 1,000,000 synthetic customers
 	$(BIN)/python bench/bench_models.py --customers $${CUSTOMERS:-1000000}

@@ -131,5 +131,6 @@ def features_as_of(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> pd.DataFr
         cols += ["-1::DOUBLE AS age", "0::DOUBLE AS household_size", "0::DOUBLE AS children_count"]
     sql = (ctes + "SELECT d.customer_id, " + ", ".join(cols) + ", (l.customer_id IS NOT NULL) AS label "
            "FROM marts.dim_customer d " + " ".join(joins) +
-           " WHERE d.first_seen_at IS NULL OR CAST(d.first_seen_at AS DATE) <= $cutoff")
+           " WHERE d.first_seen_at IS NULL OR CAST(d.first_seen_at AS DATE) <= $cutoff"
+           " ORDER BY d.customer_id")  # a stable row order: same sample, same fit, same scores
     return con.execute(sql, {"cutoff": cutoff}).df()

@@ -26,7 +26,7 @@ MIN_ROWS_FOR_BLOCKING_DRIFT = 1000  # PSI on a few hundred customers is mostly n
 
 def build_customer_scores(con, as_of: dt.date, random_state: int = 0, model_dir: Path | None = None,
                           retrain: bool = False) -> tuple[pd.DataFrame, dict]:
-    customers = con.execute("SELECT customer_id FROM marts.dim_customer").df()
+    customers = con.execute("SELECT customer_id FROM marts.dim_customer ORDER BY customer_id").df()
     existing = registry.latest(con, model_dir) if model_dir else None
     trained = registry.needs_retraining(existing, as_of, retrain)
     model = train(con, as_of, random_state) if trained else existing

@@ -33,6 +33,7 @@ SELECT customer_id,
        date_diff('day', min(order_date), $as_of) / 7.0 + 1 / 7.0 AS T,
        coalesce(avg(amount) FILTER (WHERE n > 1), 0) AS m
 FROM ranked GROUP BY customer_id
+ORDER BY customer_id  -- a stable row order: the same sample and fit every run
 """
 
 

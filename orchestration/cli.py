@@ -30,9 +30,10 @@ def _generate(args: argparse.Namespace) -> int:
 class _ProgressHandler(logging.Handler):
     """Prints one line per step and per failed check from Dagster's event stream."""
 
-    def __init__(self, quiet: bool = False) -> None:
+    def __init__(self, quiet: bool = False, observer=None) -> None:
         super().__init__()
         self.quiet = quiet
+        self.observer = observer  # called with (event kind, step key): the benchmark times steps
         self.started: dict[str, float] = {}
         self.failed_checks: list[str] = []
         self.failed_steps: list[str] = []
@@ -42,6 +43,8 @@ class _ProgressHandler(logging.Handler):
         if event is None:
             return
         kind, step = event.event_type_value, event.step_key
+        if self.observer is not None and step:
+            self.observer(kind, step)
         say = (lambda *a, **k: None) if self.quiet else print
         if kind == "STEP_START":
             self.started[step] = time.perf_counter()
@@ -77,7 +80,7 @@ class _ProgressHandler(logging.Handler):
 
 
 def run_refresh(quiet: bool = False, event_log: list[str] | None = None,
-                wait_s: float = 0.0) -> tuple[bool, Settings, list[str]]:
+                wait_s: float = 0.0, observer=None) -> tuple[bool, Settings, list[str]]:
     """Run the nightly_refresh job in this process. Returns (published, settings, problems).
     With `event_log`, every message and metadata value of the run's event log is appended to it.
     Raises WarehouseBusy when another refresh holds the warehouse for longer than `wait_s`."""
@@ -85,16 +88,16 @@ def run_refresh(quiet: bool = False, event_log: list[str] | None = None,
 
     settings = Settings.from_env()
     with warehouse_write_lock(settings.home, wait_s=wait_s):
-        return _run_refresh_locked(settings, quiet, event_log)
+        return _run_refresh_locked(settings, quiet, event_log, observer)
 
 
-def _run_refresh_locked(settings: Settings, quiet: bool, event_log: list[str] | None):
+def _run_refresh_locked(settings: Settings, quiet: bool, event_log: list[str] | None, observer):
     import dagster as dg
 
     from .definitions import defs
 
     job = defs.resolve_job_def("nightly_refresh")
-    handler = _ProgressHandler(quiet)
+    handler = _ProgressHandler(quiet, observer)
 
     @dg.logger
     def progress(_init_context):
