@@ -249,8 +249,8 @@ def train(inputs: pa.Table, seed: int = 42) -> dict:
         linker = Linker(db_api.register("match_input"), settings(), log_level=None)
         linker.training.estimate_probability_two_random_records_match(
             ["l.first_name = r.first_name AND l.last_name = r.last_name AND l.birth_date = r.birth_date",
-             "l.first_name = r.first_name AND l.last_name = r.last_name AND l.postcode = r.postcode "
-             "AND l.street = r.street"],
+             ("l.first_name = r.first_name AND l.last_name = r.last_name AND l.postcode = r.postcode "
+              "AND l.street = r.street")],
             recall=0.7)
         linker.training.estimate_u_using_random_sampling(max_pairs=2_000_000, seed=seed)
         # EM twice, each time blocking on what the other session estimates
