@@ -49,7 +49,7 @@ NICKNAMES = {
     "toto": "thomas", "vivi": "virginie", "xav": "xavier", "zaza": "isabelle", "isa": "isabelle",
     "bill": "william", "will": "william", "liz": "elizabeth", "beth": "elizabeth", "betty": "elizabeth",
     "peggy": "margaret", "maggie": "margaret", "meg": "margaret", "dick": "richard", "rick": "richard",
-"jim": "james", "jimmy": "james", "tony": "anthony", "kate": "katherine",
+    "jim": "james", "jimmy": "james", "tony": "anthony", "kate": "katherine",
 }
 STREET_ABBREVIATIONS = {
     "av": "avenue", "ave": "avenue", "bd": "boulevard", "bld": "boulevard", "blvd": "boulevard", "r": "rue",
