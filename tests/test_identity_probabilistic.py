@@ -191,3 +191,17 @@ def test_the_dagster_step_retrains_on_request_and_reports_counts_only(tmp_path):
     meta = {m.asset_key.path[-1]: m.metadata
             for m in result.asset_materializations_for_node("identity_resolution")}["record_clusters"]
     assert meta["model"].value == "$DATAMART_HOME" and meta["match_mode"].value == "incremental"
+
+
+def test_a_cluster_too_large_to_be_one_person_falls_back_to_its_deterministic_parts(con, monkeypatch):
+    from orchestration.identity import clusters
+
+    monkeypatch.setattr(clusters, "MAX_NAMED_RECORDS_PER_CUSTOMER", 3)
+    # four sign-ups of one name at one address, nothing in common but the model's evidence
+    same = [("crm", f"CRM_DUP{i}", "sebastien", "kowalczyk", dt.date(1980, 3, 4), "12 rue des Tanneurs", "67000",
+             "Strasbourg") for i in range(4)]
+    _, placed = night(con, population() + same)
+    dups = placed.loc[[r[1] for r in same]]
+    assert dups["customer_id"].nunique() == 4
+    assert set(dups["match_rule"]) == {"singleton"}
+    assert con.execute("SELECT count(*) FROM identity.match_evidence").fetchall()[0][0] == 0
