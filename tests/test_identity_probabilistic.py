@@ -99,7 +99,7 @@ def test_nicknames_and_swapped_names_merge_with_evidence(con):
         assert placed.loc[a, "match_confidence"] >= probabilistic.MATCH_PROBABILITY
     evidence = con.execute("SELECT source_record_id_l, source_record_id_r, match_probability, evidence "
                            "FROM identity.match_evidence").df()
-    pair = lambda a, b: evidence[evidence.source_record_id_l.isin([a, b])  # noqa: E731
+    pair = lambda a, b: evidence[evidence.source_record_id_l.isin([a, b])
                                  & evidence.source_record_id_r.isin([a, b])]
     seb = pair("CRM_SEB", "ACC_SEB")
     assert len(seb) == 1
@@ -138,7 +138,7 @@ def test_an_incremental_night_scores_only_what_changed_and_agrees_with_a_full_on
     # a full re-resolution of the same records, from scratch, draws the same people
     with connect(tmp_path / "fresh.duckdb") as fresh:
         _, full = night(fresh, tonight, as_of=dt.date(2025, 1, 2), full=True)
-    same_person = lambda placed: {frozenset(g) for g in placed.groupby("customer_id").groups.values()}  # noqa: E731
+    same_person = lambda placed: {frozenset(g) for g in placed.groupby("customer_id").groups.values()}
     assert same_person(incremental) == same_person(full)
 
 
@@ -161,3 +161,47 @@ def test_the_shipped_model_matches_the_code():
         for level in saved_c["comparison_levels"]:
             if not level.get("is_null_level"):
                 assert level["m_probability"] >= probabilistic.M_FLOOR
+
+
+def test_the_dagster_step_retrains_on_request_and_reports_counts_only(tmp_path):
+    import dagster as dg
+
+    from orchestration.defs.identity import identity_resolution
+    from orchestration.resources import DatamartResource
+
+    home = tmp_path / "home"
+    with connect(home / "warehouse.duckdb") as c:
+        load(c, population() + PEOPLE)
+    datamart = DatamartResource(home=str(home), landing_dir=str(tmp_path), as_of="2025-01-01")
+    result = dg.materialize([identity_resolution], resources={"datamart": datamart}, run_config={
+        "ops": {"identity_resolution": {"config": {"retrain": True}}}})
+    assert result.success
+    assert (home / "identity" / "splink_model.json").exists()
+    materializations = {m.asset_key.path[-1]: m.metadata
+                        for m in result.asset_materializations_for_node("identity_resolution")}
+    meta = materializations["record_clusters"]
+    assert meta["model"].value == "retrained tonight"
+    assert meta["match_mode"].value == "full"
+    assert meta["customers"].value < len(population()) + len(PEOPLE)
+    assert 0 < meta["share_probabilistic"].value < 1
+    text = " ".join(str(v.value) for v in meta.values()).lower()
+    assert not any(name in text for name in ("kowalczyk", "delacroix", "vandenberghe", "sebastien"))
+    # the next night uses the retrained model (beside the warehouse), incrementally
+    result = dg.materialize([identity_resolution], resources={"datamart": datamart})
+    meta = {m.asset_key.path[-1]: m.metadata
+            for m in result.asset_materializations_for_node("identity_resolution")}["record_clusters"]
+    assert meta["model"].value == "$DATAMART_HOME" and meta["match_mode"].value == "incremental"
+
+
+def test_a_cluster_too_large_to_be_one_person_falls_back_to_its_deterministic_parts(con, monkeypatch):
+    from orchestration.identity import clusters
+
+    monkeypatch.setattr(clusters, "MAX_NAMED_RECORDS_PER_CUSTOMER", 3)
+    # four sign-ups of one name at one address, nothing in common but the model's evidence
+    same = [("crm", f"CRM_DUP{i}", "sebastien", "kowalczyk", dt.date(1980, 3, 4), "12 rue des Tanneurs", "67000",
+             "Strasbourg") for i in range(4)]
+    _, placed = night(con, population() + same)
+    dups = placed.loc[[r[1] for r in same]]
+    assert dups["customer_id"].nunique() == 4
+    assert set(dups["match_rule"]) == {"singleton"}
+    assert con.execute("SELECT count(*) FROM identity.match_evidence").fetchall()[0][0] == 0

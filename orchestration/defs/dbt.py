@@ -1,12 +1,20 @@
 """dbt, split by layer so Python steps (identity resolution) run between them.
 
 `staging` builds every stg_* model and the identity inputs; `marts` builds the customer
-dimension, the conformed facts and RFM from the identity step's clusters. dbt tests become
-blocking asset checks, so a failed key test stops everything downstream.
+dimension, the conformed facts, RFM, the seed-question marts and the marketing audience from the
+identity step's clusters. dbt tests become blocking asset checks, so a failed key test stops
+everything downstream.
+
+The large facts are incremental (delete+insert on a window of nights); `full_refresh: true` in
+the launchpad rebuilds them from staging. The audience's pressure caps and the incremental window
+are dbt vars: the launchpad config overrides them, else DATAMART_PRESSURE_CAP_7D,
+DATAMART_PRESSURE_CAP_30D, DATAMART_HOUSEHOLD_PRESSURE_CAP_30D and DATAMART_INCREMENTAL_WINDOW_DAYS,
+else the defaults of dbt_project.yml.
 """
 
 
 import json
+import os
 import shutil
 from typing import Any, Mapping
 
@@ -28,11 +36,54 @@ class LayeredTranslator(DagsterDbtTranslator):
 
 translator = LayeredTranslator(settings=DagsterDbtTranslatorSettings(enable_code_references=False))
 
+# dbt var -> environment variable that sets it when the launchpad does not
+TUNABLE_VARS = {
+    "pressure_cap_7d": "DATAMART_PRESSURE_CAP_7D",
+    "pressure_cap_30d": "DATAMART_PRESSURE_CAP_30D",
+    "household_pressure_cap_30d": "DATAMART_HOUSEHOLD_PRESSURE_CAP_30D",
+    "incremental_window_days": "DATAMART_INCREMENTAL_WINDOW_DAYS",
+}
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, datamart: DatamartResource):
+
+class DbtBuildConfig(dg.Config):
+    """Launchpad options of the dbt steps."""
+
+    full_refresh: bool = False
+    """Rebuild the incremental facts (and snapshots of tonight) from staging instead of tonight's window."""
+    pressure_cap_7d: int | None = None
+    """Marketing audience: a person sent this many messages in the last 7 days is not contacted tonight."""
+    pressure_cap_30d: int | None = None
+    """Marketing audience: the same over 30 days."""
+    household_pressure_cap_30d: int | None = None
+    """Marketing audience: the same for the whole household over 30 days."""
+    incremental_window_days: int | None = None
+    """Nights of facts rebuilt by an incremental run (re-running a night is idempotent)."""
+
+
+def dbt_vars(as_of: str, config: DbtBuildConfig | None = None) -> dict:
+    """The vars passed to dbt: the night, then every tunable set in the launchpad or the environment."""
+    out: dict = {"as_of": as_of}
+    for name, env in TUNABLE_VARS.items():
+        value = getattr(config, name, None) if config is not None else None
+        if value is None and os.environ.get(env):
+            value = int(os.environ[env])
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def dbt_args(as_of: str, config: DbtBuildConfig | None = None) -> list[str]:
+    args = ["build", "--vars", json.dumps(dbt_vars(as_of, config))]
+    if config is not None and config.full_refresh:
+        args.append("--full-refresh")
+    return args
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, datamart: DatamartResource,
+           config: DbtBuildConfig | None = None):
     datamart.dbt_env()
     as_of = datamart.settings().as_of.isoformat()
-    invocation = dbt.cli(["build", "--vars", json.dumps({"as_of": as_of})], context=context)
+    invocation = dbt.cli(dbt_args(as_of, config), context=context)
     # column schemas and column lineage (sqlglot) for the UI; dagster-dbt reads them through an
     # in-process dbt-duckdb connection, which must be closed before anyone else opens the file
     try:
@@ -82,9 +133,10 @@ def _with_row_counts(events, datamart: DatamartResource):
     dagster_dbt_translator=translator,
     pool=WAREHOUSE_POOL,
 )
-def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource, datamart: DatamartResource):
+def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource, datamart: DatamartResource,
+                config: DbtBuildConfig):
     """Staging: typed, cleaned, latest-version rows per entity; identity inputs."""
-    yield from _build(context, dbt, datamart)
+    yield from _build(context, dbt, datamart, config)
 
 
 @dbt_assets(
@@ -94,6 +146,7 @@ def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource, datamart
     dagster_dbt_translator=translator,
     pool=WAREHOUSE_POOL,
 )
-def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, datamart: DatamartResource):
-    """Marts: dim_customer, customer_identity_map, fct_order_lines, fct_customer_rfm."""
-    yield from _build(context, dbt, datamart)
+def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, datamart: DatamartResource,
+              config: DbtBuildConfig):
+    """Marts: customers, conformed facts (incremental), RFM history, seed questions, audience."""
+    yield from _build(context, dbt, datamart, config)

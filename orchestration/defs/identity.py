@@ -63,12 +63,11 @@ def identity_resolution(context: dg.AssetExecutionContext, config: IdentityConfi
         t0 = time.perf_counter()
         trained = config.retrain or not (home_model.exists() or probabilistic.DEFAULT_MODEL_PATH.exists())
         if trained:
-            model = probabilistic.train(con.sql(probabilistic.input_sql()).to_arrow_table())
+            trained_model = probabilistic.train(con.sql(probabilistic.input_sql()).to_arrow_table())
             home_model.parent.mkdir(parents=True, exist_ok=True)
-            home_model.write_text(json.dumps(model, indent=2))
+            home_model.write_text(json.dumps(trained_model, indent=2))
             context.log.info("Splink model retrained and saved beside the warehouse")
-        else:
-            model = probabilistic.load_model(home_model)
+        model = probabilistic.load_model(home_model)
         timings["training_s"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()

@@ -13,11 +13,11 @@ Component numbers change every run, so each component is mapped onto yesterday's
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -64,12 +64,15 @@ def _probabilistic_edges(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     if not has:
         return pd.DataFrame({"rec_l": pd.Series(dtype="int64"), "rec_r": pd.Series(dtype="int64"),
                              "match_probability": pd.Series(dtype="float64")})
-    return con.execute("""
-        SELECT l.rec_ix AS rec_l, r.rec_ix AS rec_r, e.match_probability
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE id_prob_ix AS
+        WITH keyed AS (SELECT rec_ix, source || ':' || source_record_id AS rec_key FROM id_records)
+        SELECT l.rec_ix AS rec_l, r.rec_ix AS rec_r, e.*
         FROM id_prob_edges e
-        JOIN id_records l ON l.source || ':' || l.source_record_id = e.rec_key_l
-        JOIN id_records r ON r.source || ':' || r.source_record_id = e.rec_key_r
-    """).df()
+        JOIN keyed l ON l.rec_key = e.rec_key_l
+        JOIN keyed r ON r.rec_key = e.rec_key_r
+    """)
+    return con.execute("SELECT rec_l, rec_r, match_probability FROM id_prob_ix").df()
 
 
 def cluster(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, int]:
@@ -86,73 +89,74 @@ def cluster(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray, pd.
     named_per_comp = np.bincount(labels[named], minlength=int(labels.max()) + 1 if len(labels) else 0)
     oversized = np.flatnonzero(named_per_comp > MAX_NAMED_RECORDS_PER_CUSTOMER)
     in_oversized = np.isin(labels[prob["rec_l"].to_numpy()], oversized)
-    split = int(len(np.unique(labels[prob["rec_l"].to_numpy()[in_oversized]])))
+    split = len(np.unique(labels[prob["rec_l"].to_numpy()[in_oversized]]))
     if split:
         prob = prob.loc[~in_oversized].reset_index(drop=True)
         labels = components(con, prob[["rec_l", "rec_r"]].to_numpy())
     return labels, det, prob, split
 
 
-def new_id(seed_key: str, salt: int = 0) -> str:
-    digest = hashlib.sha1(f"{seed_key}#{salt}".encode()).hexdigest()[:12].upper()
-    return f"C{digest}"
+def assign_ids(con: duckdb.DuckDBPyConnection, members: str, has_previous: bool) -> list[tuple]:
+    """Stable id per component, in DuckDB: leaves the temp table `id_assigned` (comp, customer_id).
 
-
-def _mint(seeds: pd.Series, used: set[str]) -> pd.Series:
-    """New ids for new people and split-off parts, from their smallest record key (vectorised:
-    a first night mints one per person); a collision takes the next salt."""
-    out = pd.Series(index=seeds.index, dtype=object)
-    todo, salt = seeds, 0
-    while len(todo):
-        candidates = _sha1_ids(todo, salt)
-        clash = candidates.isin(used) | candidates.duplicated()
-        out.loc[candidates.index[~clash]] = candidates[~clash]
-        used |= set(candidates[~clash])
-        todo, salt = todo[clash.to_numpy()], salt + 1
-    return out
-
-
-def _sha1_ids(seeds: pd.Series, salt: int) -> pd.Series:
-    """Same ids as `new_id`, computed in DuckDB."""
-    con = duckdb.connect()
-    try:
-        con.register("s", pd.DataFrame({"seed": seeds.to_numpy()}))
-        ids = con.execute("SELECT 'C' || upper(left(sha1(seed || ?), 12)) FROM s", [f"#{salt}"]).fetchnumpy()
-    finally:
-        con.close()
-    return pd.Series(next(iter(ids.values())), index=seeds.index)
-
-
-def assign_ids(members: pd.DataFrame, previous: pd.DataFrame, taken: set[str]) -> tuple[pd.Series, list[tuple]]:
-    """Stable id per component.
-
-    members: columns comp, record_key (one row per resolvable record);
-    previous: columns record_key, customer_id (yesterday's placement).
-    Returns (customer_id indexed by comp, history rows (old, new, reason)).
+    members: a relation with columns comp, record_key (one row per resolvable record);
+    yesterday's placement is identity.record_clusters (when `has_previous`), retired ids are in
+    the history table. Returns the history rows (old, new, reason).
     """
-    sizes = members.groupby("comp").size().rename("size")
-    seeds = members.groupby("comp")["record_key"].min().rename("seed")
-    votes = (members.merge(previous, on="record_key", how="inner")
-             .groupby(["comp", "customer_id"]).size().rename("votes").reset_index())
-    votes = votes.join(sizes, on="comp").join(seeds, on="comp")
-    # each old id goes to the component holding most of its records (then the larger, then seed)
-    owners = (votes.sort_values(["customer_id", "votes", "size", "seed"], ascending=[True, False, False, True])
-              .drop_duplicates("customer_id"))
+    previous = (f"SELECT source || ':' || source_record_id AS record_key, customer_id FROM {CLUSTERS_TABLE} "
+                f"WHERE customer_id IS NOT NULL" if has_previous
+                else "SELECT NULL::VARCHAR AS record_key, NULL::VARCHAR AS customer_id WHERE false")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE id_comps AS
+        SELECT comp, count(*) AS size, min(record_key) AS seed FROM {members} GROUP BY comp
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE id_votes AS
+        SELECT m.comp, p.customer_id, count(*) AS votes, any_value(c.size) AS size, any_value(c.seed) AS seed
+        FROM {members} m JOIN ({previous}) p USING (record_key) JOIN id_comps c USING (comp)
+        GROUP BY m.comp, p.customer_id
+    """)
+    # each old id goes to the component holding most of its records (then the larger, then seed);
     # a component owning several old ids keeps the one with most votes (a merge)
-    chosen = (owners.sort_values(["comp", "votes", "customer_id"], ascending=[True, False, True])
-              .drop_duplicates("comp").set_index("comp")["customer_id"])
-    ids = pd.Series(index=sizes.index, dtype=object)
-    ids.loc[chosen.index] = chosen.values
-    history: list[tuple] = []
-    for old, comp in owners.loc[~owners["customer_id"].isin(chosen.values), ["customer_id", "comp"]].itertuples(
-            index=False):
-        history.append((old, chosen.loc[comp], "merge"))
-    ids.loc[ids.isna()] = _mint(seeds.loc[ids.index[ids.isna()]], set(taken) | set(chosen.values))
-    # parts of yesterday's customer that did not keep its id: a split
-    kept_elsewhere = votes["customer_id"].isin(chosen.values) & (votes["comp"].map(ids) != votes["customer_id"])
-    for old, comp in votes.loc[kept_elsewhere, ["customer_id", "comp"]].drop_duplicates().itertuples(index=False):
-        history.append((old, ids.loc[comp], "split"))
-    return ids, history
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE id_owners AS
+        SELECT * FROM id_votes
+        QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY votes DESC, size DESC, seed) = 1
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE id_assigned AS
+        SELECT comp, customer_id FROM id_owners
+        QUALIFY row_number() OVER (PARTITION BY comp ORDER BY votes DESC, customer_id) = 1
+    """)
+    # new people and split-off parts: an id from the smallest record key; a clash takes the next salt
+    salt = 0
+    while True:
+        con.execute(f"""
+            INSERT INTO id_assigned
+            SELECT comp, candidate FROM (
+                SELECT c.comp, 'C' || upper(left(sha1(c.seed || '#{salt}'), 12)) AS candidate
+                FROM id_comps c ANTI JOIN id_assigned a USING (comp)
+            ) n
+            WHERE candidate NOT IN (SELECT customer_id FROM id_assigned)
+              AND candidate NOT IN (SELECT old_customer_id FROM {HISTORY_TABLE})
+            QUALIFY count(*) OVER (PARTITION BY candidate) = 1
+        """)
+        missing = con.execute("SELECT count(*) FROM id_comps ANTI JOIN id_assigned USING (comp)").fetchall()[0][0]
+        if not missing:
+            break
+        salt += 1
+        if salt > 100:
+            raise RuntimeError("could not mint unique customer ids")
+    history = con.execute("""
+        SELECT o.customer_id, a.customer_id, 'merge' FROM id_owners o JOIN id_assigned a USING (comp)
+        WHERE o.customer_id <> a.customer_id
+        UNION ALL
+        -- parts of yesterday's customer that did not keep its id: a split
+        SELECT DISTINCT v.customer_id, a.customer_id, 'split' FROM id_votes v JOIN id_assigned a USING (comp)
+        WHERE v.customer_id <> a.customer_id AND v.customer_id IN (SELECT customer_id FROM id_assigned)
+        ORDER BY 3, 1, 2
+    """).fetchall()
+    return [tuple(h) for h in history]
 
 
 def resolve(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict:
@@ -160,110 +164,134 @@ def resolve(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict:
     stitching (and matching, when it ran); return counts and rates only."""
     con.execute(DDL)
     labels, det_labels, prob, split_clusters = cluster(con)
-    records = con.execute("""
-        SELECT r.rec_ix, r.source, r.source_record_id, r.source || ':' || r.source_record_id AS record_key,
-               u.why AS unresolved_why
-        FROM id_records r LEFT JOIN id_unresolved u USING (rec_ix) ORDER BY r.rec_ix
-    """).df()
-    rec_ix = records["rec_ix"].to_numpy()
-    records["comp"] = labels[rec_ix]
-    comp_size = records.groupby("comp")["rec_ix"].transform("size")
-    anonymous = (records["source"] == "web") & (comp_size == 1)
-    unresolved = records["unresolved_why"].notna() & (comp_size == 1)
-    resolvable = records.loc[~anonymous & ~unresolved, ["comp", "record_key"]]
-
-    previous = (con.execute(f"SELECT source || ':' || source_record_id AS record_key, customer_id "
-                            f"FROM {CLUSTERS_TABLE} WHERE customer_id IS NOT NULL").df()
-                if table_exists(con, CLUSTERS_TABLE) else pd.DataFrame(columns=["record_key", "customer_id"]))
-    taken = set(con.execute(f"SELECT old_customer_id FROM {HISTORY_TABLE}").df()["old_customer_id"])
-    ids, history = assign_ids(resolvable, previous, taken)
-    records["customer_id"] = records["comp"].map(ids)
-    records.loc[anonymous | unresolved, "customer_id"] = None
-
+    con.register("_labels", pa.table({"rec_ix": np.arange(len(labels), dtype=np.int64),
+                                      "comp": labels.astype(np.int64), "det_comp": det_labels.astype(np.int64)}))
+    con.register("_prob_used", prob)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE id_placed AS
+        WITH r AS (
+            SELECT r.rec_ix, r.source, r.source_record_id, r.source || ':' || r.source_record_id AS record_key,
+                   u.why, l.comp,
+                   count(*) OVER (PARTITION BY l.comp) AS comp_size,
+                   count(*) OVER (PARTITION BY l.det_comp) AS det_size
+            FROM id_records r JOIN _labels l USING (rec_ix) LEFT JOIN id_unresolved u USING (rec_ix)
+        )
+        SELECT *,
+               source = 'web' AND comp_size = 1 AS anonymous,
+               why IS NOT NULL AND comp_size = 1 AS unresolved,
+               det_size < comp_size AS joined_by_model
+        FROM r
+    """)
+    history = assign_ids(con, "(SELECT comp, record_key FROM id_placed WHERE NOT anonymous AND NOT unresolved)",
+                         table_exists(con, CLUSTERS_TABLE))
     # The rule that placed each record: its most certain identifier shared within its cluster,
     # else the probabilistic model. A record whose deterministic part was joined to the rest of
     # its customer by the model is no surer than the weakest probabilistic link of that customer.
-    rules = con.execute("""
-        SELECT e.rec_ix, arg_max(e.key_type, c.conf) AS key_type, max(c.conf) AS conf
-        FROM id_edges e
-        JOIN (SELECT unnest(?) AS key_type, unnest(?) AS conf) c USING (key_type)
-        GROUP BY e.rec_ix
-    """, [list(KEY_CONFIDENCE), list(KEY_CONFIDENCE.values())]).df().set_index("rec_ix")
-    records = records.join(rules, on="rec_ix")
-    ends = pd.concat([prob[["rec_l", "match_probability"]].set_axis(["rec_ix", "p"], axis=1),
-                      prob[["rec_r", "match_probability"]].set_axis(["rec_ix", "p"], axis=1)])
-    records["prob_conf"] = records["rec_ix"].map(ends.groupby("rec_ix")["p"].max())
-    weakest = pd.Series(prob["match_probability"].to_numpy(), index=labels[prob["rec_l"].to_numpy()]
-                        ).groupby(level=0).min()
-    records["weakest_link"] = records["comp"].map(weakest)
-    det_size = pd.Series(det_labels[rec_ix]).groupby(det_labels[rec_ix]).transform("size").to_numpy()
-    joined_by_model = det_size < comp_size.to_numpy()
-    deterministic = records["key_type"].notna() & (comp_size > 1)
-    probabilistic = records["key_type"].isna() & records["prob_conf"].notna()
-    records["match_rule"] = np.select(
-        [anonymous, unresolved, deterministic, probabilistic],
-        ["anonymous", records["unresolved_why"].fillna(""), "deterministic:" + records["key_type"].fillna(""),
-         "probabilistic:splink"],
-        default="singleton",
-    )
-    det_conf = np.where(joined_by_model, np.fmin(records["conf"], records["weakest_link"]), records["conf"])
-    records["match_confidence"] = np.select(
-        [anonymous | unresolved, deterministic, probabilistic], [np.nan, det_conf, records["prob_conf"]], default=1.0)
-    out = records[["source", "source_record_id", "customer_id", "match_rule", "match_confidence"]]
-    con.register("_clusters_df", out)
-    con.execute(f"CREATE OR REPLACE TABLE {CLUSTERS_TABLE} AS SELECT * FROM _clusters_df")
-    con.unregister("_clusters_df")
-    _write_evidence(con, prob)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE id_placed_final AS
+        WITH rules AS (
+            SELECT e.rec_ix, arg_max(e.key_type, c.conf) AS key_type, max(c.conf) AS conf
+            FROM id_edges e JOIN (SELECT unnest(?) AS key_type, unnest(?) AS conf) c USING (key_type)
+            GROUP BY e.rec_ix
+        ),
+        ends AS (
+            SELECT rec_l AS rec_ix, match_probability AS p FROM _prob_used
+            UNION ALL SELECT rec_r, match_probability FROM _prob_used
+        ),
+        prob_conf AS (SELECT rec_ix, max(p) AS p FROM ends GROUP BY rec_ix),
+        weakest AS (
+            SELECT l.comp, min(u.match_probability) AS p
+            FROM _prob_used u JOIN _labels l ON l.rec_ix = u.rec_l GROUP BY l.comp
+        )
+        SELECT r.rec_ix, r.source, r.source_record_id, r.joined_by_model,
+               CASE WHEN NOT (r.anonymous OR r.unresolved) THEN a.customer_id END AS customer_id,
+               CASE WHEN r.anonymous THEN 'anonymous'
+                    WHEN r.unresolved THEN r.why
+                    WHEN k.key_type IS NOT NULL AND r.comp_size > 1 THEN 'deterministic:' || k.key_type
+                    WHEN pc.p IS NOT NULL THEN 'probabilistic:splink'
+                    ELSE 'singleton' END AS match_rule,
+               CASE WHEN r.anonymous OR r.unresolved THEN NULL
+                    WHEN k.key_type IS NOT NULL AND r.comp_size > 1
+                        THEN CASE WHEN r.joined_by_model THEN least(k.conf, coalesce(w.p, k.conf)) ELSE k.conf END
+                    WHEN pc.p IS NOT NULL THEN pc.p
+                    ELSE 1.0 END::DOUBLE AS match_confidence
+        FROM id_placed r
+        LEFT JOIN id_assigned a USING (comp)
+        LEFT JOIN rules k USING (rec_ix)
+        LEFT JOIN prob_conf pc USING (rec_ix)
+        LEFT JOIN weakest w USING (comp)
+    """, [list(KEY_CONFIDENCE), list(KEY_CONFIDENCE.values())])
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {CLUSTERS_TABLE} AS
+        SELECT source, source_record_id, customer_id, match_rule, match_confidence
+        FROM id_placed_final ORDER BY rec_ix
+    """)
+    _write_evidence(con)
+    con.unregister("_labels")
+    con.unregister("_prob_used")
     if history:
         con.executemany(f"INSERT INTO {HISTORY_TABLE} VALUES (?, ?, ?, ?)",
                         [(old, new, as_of, why) for old, new, why in history])
+    return {**_stats(con), "probabilistic_links_used": len(prob), "oversized_clusters_split": split_clusters,
+            "id_changes": {"merge": sum(h[2] == "merge" for h in history),
+                           "split": sum(h[2] == "split" for h in history)}}
 
-    placed = records["customer_id"].notna()
-    sizes = records.loc[placed].groupby("customer_id").size()
-    by_rule = records.loc[placed, "match_rule"].str.split(":").str[0].value_counts()
-    n_placed = max(1, int(placed.sum()))
+
+def _stats(con: duckdb.DuckDBPyConnection) -> dict:
+    """Counts and rates of tonight's placement (never a value)."""
+    row = con.execute("""
+        WITH sizes AS (SELECT customer_id, count(*) AS n FROM id_placed_final
+                       WHERE customer_id IS NOT NULL GROUP BY customer_id)
+        SELECT (SELECT count(*) FROM id_placed_final),
+               (SELECT count(*) FROM sizes),
+               (SELECT count(*) FILTER (WHERE n > 1) FROM sizes),
+               (SELECT count(*) FILTER (WHERE match_rule = 'anonymous') FROM id_placed_final),
+               (SELECT count(*) FILTER (WHERE customer_id IS NULL AND match_rule <> 'anonymous') FROM id_placed_final),
+               (SELECT coalesce(max(n), 0) FROM sizes),
+               (SELECT coalesce(round(avg(n), 3), 0) FROM sizes),
+               (SELECT count(DISTINCT customer_id) FILTER (WHERE joined_by_model) FROM id_placed_final)
+    """).fetchall()[0]
+    by_stage = dict(con.execute("""
+        SELECT split_part(match_rule, ':', 1), count(*) FROM id_placed_final
+        WHERE customer_id IS NOT NULL GROUP BY ALL
+    """).fetchall())
+    histogram = con.execute("""
+        SELECT least(n, 10) AS size, count(*) FROM (
+            SELECT count(*) AS n FROM id_placed_final WHERE customer_id IS NOT NULL GROUP BY customer_id)
+        GROUP BY ALL ORDER BY 1
+    """).fetchall()
+    placed = max(1, sum(by_stage.values()))
     return {
-        "records": int(len(records)),
-        "customers": int(sizes.size),
-        "multi_record_customers": int((sizes > 1).sum()),
-        "anonymous_records": int(anonymous.sum()),
-        "unresolved_records": int(unresolved.sum()),
-        "largest_cluster": int(sizes.max()) if sizes.size else 0,
-        "mean_cluster_size": round(float(sizes.mean()), 3) if sizes.size else 0.0,
-        "share_deterministic": round(int(by_rule.get("deterministic", 0)) / n_placed, 4),
-        "share_probabilistic": round(int(by_rule.get("probabilistic", 0)) / n_placed, 4),
-        "share_singleton": round(int(by_rule.get("singleton", 0)) / n_placed, 4),
-        "customers_joined_by_model": int(records.loc[placed & joined_by_model, "customer_id"].nunique()),
-        "probabilistic_links_used": int(len(prob)),
-        "oversized_clusters_split": split_clusters,
-        "cluster_size_histogram": {str(k): int(v) for k, v in sizes.clip(upper=10).value_counts().sort_index().items()},
-        "id_changes": {"merge": sum(h[2] == "merge" for h in history), "split": sum(h[2] == "split" for h in history)},
+        "records": int(row[0]), "customers": int(row[1]), "multi_record_customers": int(row[2]),
+        "anonymous_records": int(row[3]), "unresolved_records": int(row[4]), "largest_cluster": int(row[5]),
+        "mean_cluster_size": float(row[6]),
+        "share_deterministic": round(by_stage.get("deterministic", 0) / placed, 4),
+        "share_probabilistic": round(by_stage.get("probabilistic", 0) / placed, 4),
+        "share_singleton": round(by_stage.get("singleton", 0) / placed, 4),
+        "customers_joined_by_model": int(row[7]),
+        "cluster_size_histogram": {str(k): int(v) for k, v in histogram},
     }
 
 
-def _write_evidence(con: duckdb.DuckDBPyConnection, prob: pd.DataFrame) -> None:
+def _write_evidence(con: duckdb.DuckDBPyConnection) -> None:
     """identity.match_evidence: the scored pairs behind every probabilistic link kept."""
     from .matching import evidence_sql
 
-    has_pairs = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'id_prob_edges'"
+    has_pairs = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'id_prob_ix'"
                             ).fetchall()[0][0]
-    if not has_pairs:
+    if not has_pairs or not con.execute("SELECT count(*) FROM _prob_used").fetchall()[0][0]:
         con.execute(f"""CREATE OR REPLACE TABLE {EVIDENCE_TABLE} (
             customer_id VARCHAR, source_l VARCHAR, source_record_id_l VARCHAR, source_r VARCHAR,
             source_record_id_r VARCHAR, match_probability DOUBLE, match_weight DOUBLE, evidence VARCHAR,
             scored_on DATE)""")
         return
-    con.register("_used", prob[["rec_l", "rec_r"]])
     con.execute(f"""
         CREATE OR REPLACE TABLE {EVIDENCE_TABLE} AS
-        SELECT c.customer_id, l.source AS source_l, l.source_record_id AS source_record_id_l,
+        SELECT l.customer_id, l.source AS source_l, l.source_record_id AS source_record_id_l,
                r.source AS source_r, r.source_record_id AS source_record_id_r,
                e.match_probability, e.match_weight, {evidence_sql()} AS evidence, e.scored_on
-        FROM _used u
-        JOIN id_records l ON l.rec_ix = u.rec_l
-        JOIN id_records r ON r.rec_ix = u.rec_r
-        JOIN id_prob_edges e ON e.rec_key_l = l.source || ':' || l.source_record_id
-                            AND e.rec_key_r = r.source || ':' || r.source_record_id
-        JOIN {CLUSTERS_TABLE} c ON c.source = l.source AND c.source_record_id = l.source_record_id
+        FROM id_prob_ix e
+        SEMI JOIN _prob_used u ON u.rec_l = e.rec_l AND u.rec_r = e.rec_r
+        JOIN id_placed_final l ON l.rec_ix = e.rec_l
+        JOIN id_placed_final r ON r.rec_ix = e.rec_r
     """)
-    con.unregister("_used")

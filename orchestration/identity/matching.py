@@ -96,8 +96,24 @@ def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: 
     incremental = (not full and has_state and same_model and n_named > 0
                    and n_changed <= FULL_ABOVE_CHANGED_SHARE * n_named)
 
-    inputs = con.sql(f"SELECT {', '.join(('rec_key',) + P.COMPARED_COLUMNS)} FROM id_match_input").to_arrow_table()
-    session = P.open_session(inputs, model) if n_named else None
+    columns = ", ".join(("rec_key",) + P.COMPARED_COLUMNS)
+    if incremental:
+        # load only the changed records and the unchanged ones they can pair with; term
+        # frequencies still come from every record
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE id_match_session AS
+            WITH changed AS (SELECT * FROM id_match_input SEMI JOIN id_match_changed USING (rec_key)),
+                 unchanged AS (SELECT * FROM id_match_input ANTI JOIN id_match_changed USING (rec_key))
+            SELECT {columns} FROM id_match_input
+            WHERE rec_key IN (SELECT rec_key FROM id_match_changed)
+               OR rec_key IN ({P.candidates_sql('changed', 'unchanged')})
+        """)
+        inputs = con.sql("SELECT * FROM id_match_session").to_arrow_table()
+        tf = {c: con.sql(P.term_frequencies_sql("id_match_input", c)).to_arrow_table() for c in P.TF_COLUMNS}
+    else:
+        inputs = con.sql(f"SELECT {columns} FROM id_match_input").to_arrow_table()
+        tf = None
+    session = P.open_session(inputs, model, tf) if n_named else None
     try:
         if session is None:
             scored = None
@@ -121,32 +137,32 @@ def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: 
     n_new = con.execute("SELECT count(*) FROM id_new_pairs").fetchall()[0][0]
 
     if incremental:
-        # carry over pairs whose two records are unchanged and still there
+        # carry over pairs whose two records are unchanged and still there: drop the others
         con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE id_pairs AS
-            SELECT p.* FROM {PAIRS} p
-            WHERE p.rec_key_l IN (SELECT rec_key FROM id_match_input)
-              AND p.rec_key_r IN (SELECT rec_key FROM id_match_input)
-              AND p.rec_key_l NOT IN (SELECT rec_key FROM id_match_changed)
-              AND p.rec_key_r NOT IN (SELECT rec_key FROM id_match_changed)
-            UNION ALL SELECT * FROM id_new_pairs
+            CREATE OR REPLACE TEMP TABLE id_match_gone AS
+            SELECT rec_key FROM {STATE} ANTI JOIN id_match_input USING (rec_key)
+            UNION ALL SELECT rec_key FROM id_match_changed
         """)
+        con.execute(f"DELETE FROM {PAIRS} WHERE rec_key_l IN (SELECT rec_key FROM id_match_gone) "
+                    f"OR rec_key_r IN (SELECT rec_key FROM id_match_gone)")
+        con.execute(f"INSERT INTO {PAIRS} SELECT * FROM id_new_pairs")
+        con.execute(f"DELETE FROM {STATE} WHERE rec_key IN (SELECT rec_key FROM id_match_gone)")
+        con.execute(f"INSERT INTO {STATE} SELECT rec_key, fingerprint FROM id_match_input "
+                    f"SEMI JOIN id_match_changed USING (rec_key)")
     else:
-        con.execute("CREATE OR REPLACE TEMP TABLE id_pairs AS SELECT * FROM id_new_pairs")
-
-    con.execute(f"CREATE OR REPLACE TABLE {PAIRS} AS SELECT * FROM id_pairs")
-    con.execute(f"CREATE OR REPLACE TABLE {STATE} AS SELECT rec_key, fingerprint FROM id_match_input")
+        con.execute(f"CREATE OR REPLACE TABLE {PAIRS} AS SELECT * FROM id_new_pairs")
+        con.execute(f"CREATE OR REPLACE TABLE {STATE} AS SELECT rec_key, fingerprint FROM id_match_input")
     con.execute(f"CREATE OR REPLACE TABLE {MODEL_STATE} AS SELECT ? AS fingerprint, ?::DATE AS scored_on",
                 [model_fp, as_of])
     guard = GUARD_SQL if household_guards else "true"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE id_prob_edges AS
-        SELECT * FROM id_pairs WHERE match_probability >= {threshold} AND {guard}
+        SELECT * FROM {PAIRS} WHERE match_probability >= {threshold} AND {guard}
     """)
     links, vetoed, kept = con.execute(f"""
         SELECT count(*) FILTER (WHERE {guard}), count(*) FILTER (WHERE NOT ({guard})),
-               (SELECT count(*) FROM id_pairs)
-        FROM id_pairs WHERE match_probability >= {threshold}
+               (SELECT count(*) FROM {PAIRS})
+        FROM {PAIRS} WHERE match_probability >= {threshold}
     """).fetchall()[0]
     return MatchStats(mode="incremental" if incremental else "full", named_records=int(n_named),
                       compared_records=int(n_changed if incremental else n_named), scored_pairs=int(kept),

@@ -49,7 +49,7 @@ NICKNAMES = {
     "toto": "thomas", "vivi": "virginie", "xav": "xavier", "zaza": "isabelle", "isa": "isabelle",
     "bill": "william", "will": "william", "liz": "elizabeth", "beth": "elizabeth", "betty": "elizabeth",
     "peggy": "margaret", "maggie": "margaret", "meg": "margaret", "dick": "richard", "rick": "richard",
-"jim": "james", "jimmy": "james", "tony": "anthony", "kate": "katherine",
+    "jim": "james", "jimmy": "james", "tony": "anthony", "kate": "katherine",
 }
 STREET_ABBREVIATIONS = {
     "av": "avenue", "ave": "avenue", "bd": "boulevard", "bld": "boulevard", "blvd": "boulevard", "r": "rue",
@@ -61,16 +61,20 @@ COMPARED_COLUMNS = ("first_name", "first_name_canon", "last_name", "birth_date",
                     "street_number")
 
 
+def _lookup(col: str, mapping: dict[str, str]) -> str:
+    """A constant lookup as a CASE (vectorised; a MAP literal would be built for every row)."""
+    whens = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in mapping.items())
+    return f"(CASE {col} {whens} ELSE {col} END)"
+
+
 def _canon_case(col: str) -> str:
-    pairs = ", ".join(f"'{k.strip()}': '{v}'" for k, v in NICKNAMES.items())
-    return f"coalesce(MAP {{{pairs}}}[{col}], {col})"
+    return _lookup(col, NICKNAMES)
 
 
 def _street_key(col: str) -> str:
     """Accent-folded, lower-case street without its number, abbreviations expanded."""
     words = f"string_split(trim(regexp_replace(lower(strip_accents({col})), '[^a-z0-9]+', ' ', 'g')), ' ')"
-    abbrev = ", ".join(f"'{k}': '{v}'" for k, v in STREET_ABBREVIATIONS.items())
-    expanded = f"list_transform({words}, lambda w: coalesce(MAP {{{abbrev}}}[w], w))"
+    expanded = f"list_transform({words}, lambda w: {_lookup('w', STREET_ABBREVIATIONS)})"
     no_number = f"list_filter({expanded}, lambda w: NOT regexp_matches(w, '^[0-9]+[a-z]?$') AND w <> '')"
     return f"nullif(array_to_string({no_number}, ''), '')"
 
@@ -217,7 +221,16 @@ def _quiet_splink() -> None:
     logging.getLogger("splink").setLevel(logging.WARNING)
 
 
-def open_session(inputs: pa.Table, model: dict) -> Session:
+def term_frequencies_sql(source: str, col: str) -> str:
+    """Splink's term-frequency table of one column (value, share of the non-null values)."""
+    return (f"SELECT {col}, count(*)::DOUBLE / (SELECT count({col}) FROM {source}) AS tf_{col} "
+            f"FROM {source} WHERE {col} IS NOT NULL GROUP BY {col}")
+
+
+def open_session(inputs: pa.Table, model: dict, term_frequencies: dict[str, pa.Table] | None = None) -> Session:
+    """Splink on its own in-memory DuckDB. Term frequencies come from every current record:
+    computed on `inputs` when they are all of them, else given (an incremental night loads only
+    the records that can pair with a changed one)."""
     from splink import DuckDBAPI, Linker
 
     _quiet_splink()
@@ -228,9 +241,28 @@ def open_session(inputs: pa.Table, model: dict) -> Session:
     db_api = DuckDBAPI(connection=con)
     records = db_api.register("match_input")
     linker = Linker(records, model, log_level=None)
-    for col in TF_COLUMNS:  # term frequencies from every current record, also on incremental nights
-        linker.table_management.compute_tf_table(col)
+    for col in TF_COLUMNS:
+        if term_frequencies is None:
+            linker.table_management.compute_tf_table(col)
+        else:
+            con.register(f"_tf_{col}", term_frequencies[col])
+            con.execute(f"CREATE TABLE tf_lookup_{col} AS SELECT * FROM _tf_{col}")
+            con.unregister(f"_tf_{col}")
+            linker.table_management.register_term_frequency_lookup(
+                db_api.register(f"tf_lookup_{col}"), col)
     return Session(con, db_api, linker, records)
+
+
+def candidates_sql(changed: str, unchanged: str) -> str:
+    """Unchanged records that share a blocking key with a changed one: the only ones an
+    incremental night needs to load (`changed` and `unchanged` are relations of match inputs)."""
+    import re
+
+    parts = []
+    for rule in BLOCKING_RULES:
+        on = re.sub(r"\br\.", "c.", re.sub(r"\bl\.", "u.", rule))
+        parts.append(f"SELECT u.rec_key FROM {unchanged} u SEMI JOIN {changed} c ON {on}")
+    return " UNION ".join(parts)
 
 
 def train(inputs: pa.Table, seed: int = 42) -> dict:
@@ -249,8 +281,8 @@ def train(inputs: pa.Table, seed: int = 42) -> dict:
         linker = Linker(db_api.register("match_input"), settings(), log_level=None)
         linker.training.estimate_probability_two_random_records_match(
             ["l.first_name = r.first_name AND l.last_name = r.last_name AND l.birth_date = r.birth_date",
-             "l.first_name = r.first_name AND l.last_name = r.last_name AND l.postcode = r.postcode "
-             "AND l.street = r.street"],
+             ("l.first_name = r.first_name AND l.last_name = r.last_name AND l.postcode = r.postcode "
+              "AND l.street = r.street")],
             recall=0.7)
         linker.training.estimate_u_using_random_sampling(max_pairs=2_000_000, seed=seed)
         # EM twice, each time blocking on what the other session estimates

@@ -23,8 +23,8 @@ KEYS = "intermediate.int_identity__record_keys"
 # Placeholders people type when a form insists (matched on the normalised value).
 BLOCKED_VALUE_PATTERNS: dict[str, tuple[str, ...]] = {
     "email": (
-        r"^(test|tests|noreply|no-reply|nomail|no-mail|noemail|no-email|none|null|x+|a+|abc|aaa|"
-        r"nobody|unknown|inconnu|pasdemail|pas-de-mail)@",
+        (r"^(test|tests|noreply|no-reply|nomail|no-mail|noemail|no-email|none|null|x+|a+|abc|aaa|"
+         r"nobody|unknown|inconnu|pasdemail|pas-de-mail)@"),
         r"@(test|example|exemple|nomail|noemail|invalid)\.",
         # role inboxes of a business: whoever answers them, they identify nobody
         r"^(contact|info|infos|admin|bureau|accueil|compta|sav|service\.client)([._+-]|@)",

@@ -5,19 +5,22 @@
     on_schema_change='append_new_columns'
 ) }}
 -- One snapshot per night: recency, frequency, monetary over every purchase up to the night.
--- Quintile scores rank customers with at least one purchase; equal values get equal scores.
+-- Quintile scores rank customers with at least one purchase; equal values get equal scores, so
+-- the named segment (rfm_segments seed, on r and f) is deterministic. A snapshot reads only
+-- purchases and statuses as of its night: replaying a night (DATAMART_AS_OF) rewrites that
+-- night's snapshot with the same numbers and leaves the other snapshots alone.
 
 with purchases as (
     select customer_id, order_id, channel, order_date, net_amount
-    from {{ ref('fct_order_lines') }}
-    where is_purchase and customer_id is not null and order_date <= {{ as_of_date() }}
+    from {{ ref('int_orders__purchases') }}
+    where customer_id is not null and order_date <= {{ as_of_date() }}
 ),
 
 per_customer as (
     select
         customer_id,
         {{ dbt.datediff('max(order_date)', as_of_date(), 'day') }} as recency_days,
-        count(distinct channel || ':' || order_id) as frequency,
+        count(distinct {{ dbt.concat(['channel', "':'", 'order_id']) }}) as frequency,
         cast(sum(net_amount) as decimal(18, 2)) as monetary
     from purchases
     group by customer_id

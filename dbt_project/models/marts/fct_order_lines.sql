@@ -1,14 +1,38 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['channel', 'order_id', 'line_no'],
+    on_schema_change='append_new_columns',
+    pre_hook="{{ forget_rows_after_night('order_date') }}"
+) }}
 -- Every order and receipt line of every channel under the one customer key.
 -- Web lines carry the order's status on the night; store lines are purchases (returns negative).
+--
+-- Incremental: a night rebuilds the lines dated in the window (store) or whose order changed
+-- in the window (web: a status change re-sends the order), plus every older line whose
+-- customer or status differs from what the table holds (identity merges and splits, a guest
+-- order or a card newly linked to a person, a replayed earlier night being caught up).
+-- delete+insert on the line key makes re-running a night idempotent; a replay of an earlier
+-- night forgets the lines dated after it, and the next later night brings them back.
 with clusters as (
     select source, source_record_id, customer_id from {{ source('identity', 'record_clusters') }}
+),
+
+orders as (
+    select
+        o.*,
+        coalesce(acc.customer_id, guest.customer_id) as customer_id
+    from {{ ref('stg_ecommerce__orders') }} o
+    left join clusters acc on acc.source = 'ecommerce' and acc.source_record_id = o.account_id
+    left join clusters guest
+        on o.account_id is null and guest.source = 'ecommerce' and guest.source_record_id = o.order_id
 ),
 
 web as (
     select
         o.order_id,
         l.line_no,
-        coalesce(acc.customer_id, guest.customer_id) as customer_id,
+        o.customer_id,
         'web' as channel,
         o.ordered_at,
         o.order_date,
@@ -19,12 +43,10 @@ web as (
         l.net_amount,
         o.status as order_status,
         o.is_purchase,
-        cast(null as varchar) as store_id
+        cast(null as {{ dbt.type_string() }}) as store_id,
+        o.status_date as changed_date
     from {{ ref('stg_ecommerce__order_lines') }} l
-    join {{ ref('stg_ecommerce__orders') }} o using (order_id)
-    left join clusters acc on acc.source = 'ecommerce' and acc.source_record_id = o.account_id
-    left join clusters guest
-        on o.account_id is null and guest.source = 'ecommerce' and guest.source_record_id = o.order_id
+    join orders o on o.order_id = l.order_id
 ),
 
 store as (
@@ -42,11 +64,29 @@ store as (
         r.net_amount,
         case when r.quantity < 0 then 'returned' else 'purchased' end as order_status,
         true as is_purchase,
-        r.store_id
+        r.store_id,
+        r.purchase_date as changed_date
     from {{ ref('stg_pos__receipt_lines') }} r
     left join clusters card on card.source = 'pos' and card.source_record_id = r.loyalty_card_id
+),
+
+all_lines as (
+    select * from web
+    union all
+    select * from store
 )
 
-select * from web
-union all
-select * from store
+select
+    order_id, line_no, customer_id, channel, ordered_at, order_date, sku, quantity, unit_price,
+    discount_amount, net_amount, order_status, is_purchase, store_id
+from all_lines
+{% if is_incremental() %}
+where changed_date >= {{ incremental_since('order_date') }}
+   or exists (
+        select 1 from {{ this }} t
+        where t.channel = all_lines.channel and t.order_id = all_lines.order_id
+          and t.line_no = all_lines.line_no
+          and (t.customer_id is distinct from all_lines.customer_id
+               or t.order_status is distinct from all_lines.order_status)
+   )
+{% endif %}

@@ -1,5 +1,15 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='call_id',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ forget_rows_after_night('file_date') }}"
+) }}
+-- Incremental: a night re-reads only the keys with a new, late or replayed version
+-- (macros/marts.sql: changed_keys_filter); `full_refresh` rebuilds it from raw.
 with versions as (
     select * from {{ from_night(source('raw', 'callcenter__calls')) }}
+    {{ changed_keys_filter('call_id', source('raw', 'callcenter__calls')) }}
     qualify {{ latest_version('call_id') }}
 )
 
@@ -13,5 +23,7 @@ select
     reason,
     outcome,
     {{ clean_text('order_id') }} as order_id,
-    duration_s
+    duration_s,
+    _file_date as file_date,
+    _loaded_at as loaded_at
 from versions

@@ -1,5 +1,15 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='crm_id',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ forget_rows_after_night('file_date') }}"
+) }}
+-- Incremental: a night re-reads only the keys with a new, late or replayed version
+-- (macros/marts.sql: changed_keys_filter); `full_refresh` rebuilds it from raw.
 with versions as (
     select * from {{ from_night(source('raw', 'crm__customers')) }}
+    {{ changed_keys_filter('crm_id', source('raw', 'crm__customers')) }}
     qualify {{ latest_version('crm_id', 'updated_at desc, _file_date desc, _line desc') }}
 )
 
@@ -29,5 +39,7 @@ select
     updated_at,
     consent_email,
     consent_sms,
-    consent_post
+    consent_post,
+    _file_date as file_date,
+    _loaded_at as loaded_at
 from versions

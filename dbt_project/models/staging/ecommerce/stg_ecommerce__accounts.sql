@@ -1,5 +1,15 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='account_id',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ forget_rows_after_night('file_date') }}"
+) }}
+-- Incremental: a night re-reads only the keys with a new, late or replayed version
+-- (macros/marts.sql: changed_keys_filter); `full_refresh` rebuilds it from raw.
 with versions as (
     select * from {{ from_night(source('raw', 'ecommerce__accounts')) }}
+    {{ changed_keys_filter('account_id', source('raw', 'ecommerce__accounts')) }}
     qualify {{ latest_version('account_id', 'updated_at desc, _file_date desc, _line desc') }}
 )
 
@@ -20,5 +30,7 @@ select
     upper({{ clean_text('country') }}) as country,
     {{ clean_text('loyalty_card_id') }} as loyalty_card_id,
     created_at,
-    updated_at
+    updated_at,
+    _file_date as file_date,
+    _loaded_at as loaded_at
 from versions

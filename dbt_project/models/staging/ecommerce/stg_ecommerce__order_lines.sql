@@ -1,10 +1,24 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='append_new_columns'
+) }}
 -- One row per line of the latest version of each order (lines are a JSON array in raw).
+-- Incremental: re-explodes only the orders whose version (status_date) is not the one the
+-- lines were taken from (new orders, status changes, a replay restoring an older version).
 with orders as (
-    select order_id, lines from {{ ref('stg_ecommerce__orders') }}
+    select o.order_id, o.lines, o.status_date
+    from {{ ref('stg_ecommerce__orders') }} o
+    {% if is_incremental() and this_has_column('status_date') %}
+    where not exists (
+        select 1 from {{ this }} t where t.order_id = o.order_id and t.status_date = o.status_date
+    )
+    {% endif %}
 ),
 
 exploded as (
-    select order_id, lines, unnest(range(cast(json_array_length(lines) as bigint))) as idx
+    select order_id, lines, status_date, unnest(range(cast(json_array_length(lines) as bigint))) as idx
     from orders
 )
 
@@ -20,5 +34,6 @@ select
         * cast(json_extract_string(lines, '$[' || idx || '].unit_price') as decimal(18, 2))
         - coalesce(try_cast(json_extract_string(lines, '$[' || idx || '].discount') as decimal(18, 2)), 0)
         as decimal(18, 2)
-    ) as net_amount
+    ) as net_amount,
+    status_date
 from exploded

@@ -1,6 +1,16 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ forget_rows_after_night('status_date') }}"
+) }}
+-- Incremental: a night re-reads only the keys with a new, late or replayed version
+-- (macros/marts.sql: changed_keys_filter); `full_refresh` rebuilds it from raw.
 -- The latest version of each order as of the night: its status on that date.
 with versions as (
     select * from {{ from_night(source('raw', 'ecommerce__orders')) }}
+    {{ changed_keys_filter('order_id', source('raw', 'ecommerce__orders'), 'status_date') }}
     qualify {{ latest_version('order_id') }}
 )
 
@@ -19,5 +29,6 @@ select
     {{ clean_text("json_extract_string(shipping, '$.city')") }} as shipping_city,
     upper({{ clean_text("json_extract_string(shipping, '$.country')") }}) as shipping_country,
     lines,
-    _file_date as status_date
+    _file_date as status_date,
+    _loaded_at as loaded_at
 from versions

@@ -1,5 +1,15 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='event_id',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ forget_rows_after_night('file_date') }}"
+) }}
+-- Incremental: a night re-reads only the keys with a new, late or replayed version
+-- (macros/marts.sql: changed_keys_filter); `full_refresh` rebuilds it from raw.
 with versions as (
     select * from {{ from_night(source('raw', 'esp__events')) }}
+    {{ changed_keys_filter('event_id', source('raw', 'esp__events')) }}
     qualify {{ latest_version('event_id') }}
 )
 
@@ -13,5 +23,7 @@ select
     event_type,
     occurred_at,
     cast(occurred_at as date) as event_date,
-    {{ clean_text('url') }} as url
+    {{ clean_text('url') }} as url,
+    _file_date as file_date,
+    _loaded_at as loaded_at
 from versions

@@ -1,5 +1,15 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['receipt_id', 'line_no'],
+    on_schema_change='append_new_columns',
+    pre_hook="{{ forget_rows_after_night('file_date') }}"
+) }}
+-- Incremental: a night re-reads only the keys with a new, late or replayed version
+-- (macros/marts.sql: changed_keys_filter); `full_refresh` rebuilds it from raw.
 with versions as (
     select * from {{ from_night(source('raw', 'pos__receipts')) }}
+    {{ changed_keys_filter('receipt_id', source('raw', 'pos__receipts')) }}
     qualify {{ latest_version('receipt_id, line_no') }}
 )
 
@@ -15,5 +25,7 @@ select
     cast(unit_price as decimal(18, 2)) as unit_price,
     cast(coalesce(discount_amount, 0) as decimal(18, 2)) as discount_amount,
     cast(quantity * unit_price - coalesce(discount_amount, 0) as decimal(18, 2)) as net_amount,
-    {{ clean_text('payment_method') }} as payment_method
+    {{ clean_text('payment_method') }} as payment_method,
+    _file_date as file_date,
+    _loaded_at as loaded_at
 from versions

@@ -1,5 +1,15 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='event_id',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ forget_rows_after_night('file_date') }}"
+) }}
+-- Incremental: a night re-reads only the keys with a new, late or replayed version
+-- (macros/marts.sql: changed_keys_filter); `full_refresh` rebuilds it from raw.
 with versions as (
     select * from {{ from_night(source('raw', 'web__events')) }}
+    {{ changed_keys_filter('event_id', source('raw', 'web__events')) }}
     qualify {{ latest_version('event_id') }}
 )
 
@@ -14,5 +24,7 @@ select
     lower({{ clean_text('utm_source') }}) as utm_source,
     lower({{ clean_text('utm_medium') }}) as utm_medium,
     {{ clean_text('utm_campaign') }} as utm_campaign,
-    lower({{ clean_text('device') }}) as device
+    lower({{ clean_text('device') }}) as device,
+    _file_date as file_date,
+    _loaded_at as loaded_at
 from versions

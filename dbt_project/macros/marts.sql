@@ -1,0 +1,98 @@
+{#- Helpers of the marts layer. Engine-specific SQL lives in dispatched macros only. -#}
+
+{#- First night rebuilt by an incremental fact: as_of − (incremental_window_days − 1). -#}
+{% macro incremental_window_start() -%}
+    {{ dbt.dateadd('day', -(var('incremental_window_days') | int - 1), as_of_date()) }}
+{%- endmacro %}
+
+{#- Continuous percentile of a column inside a GROUP BY. -#}
+{% macro percentile(col, fraction) -%}
+    {{ return(adapter.dispatch('percentile')(col, fraction)) }}
+{%- endmacro %}
+{% macro default__percentile(col, fraction) -%}
+    percentile_cont({{ fraction }}) within group (order by {{ col }})
+{%- endmacro %}
+{% macro spark__percentile(col, fraction) -%}
+    percentile({{ col }}, {{ fraction }})
+{%- endmacro %}
+
+{#- Seconds between two timestamps (sessionisation gaps). -#}
+{% macro seconds_between(start_ts, end_ts) -%}
+    {{ dbt.datediff(start_ts, end_ts, 'second') }}
+{%- endmacro %}
+
+{#- Whole years from a date to another (age at the night). -#}
+{% macro years_between(start_date, end_date) -%}
+    {{ return(adapter.dispatch('years_between')(start_date, end_date)) }}
+{%- endmacro %}
+{% macro default__years_between(start_date, end_date) -%}
+    cast(floor(months_between({{ end_date }}, {{ start_date }}) / 12) as integer)
+{%- endmacro %}
+{% macro duckdb__years_between(start_date, end_date) -%}
+    date_sub('year', {{ start_date }}, {{ end_date }})
+{%- endmacro %}
+
+{#- Split a delimited string into rows: (the relation's columns..., item) via a lateral unnest. -#}
+{% macro split_to_rows(col, delimiter) -%}
+    {{ return(adapter.dispatch('split_to_rows')(col, delimiter)) }}
+{%- endmacro %}
+{% macro default__split_to_rows(col, delimiter) -%}
+    unnest(string_split({{ col }}, '{{ delimiter }}'))
+{%- endmacro %}
+{% macro spark__split_to_rows(col, delimiter) -%}
+    explode(split({{ col }}, '{{ delimiter }}'))
+{%- endmacro %}
+
+{#- ISO day of week, 1 = Monday … 7 = Sunday. -#}
+{% macro iso_day_of_week(date_expr) -%}
+    {{ return(adapter.dispatch('iso_day_of_week')(date_expr)) }}
+{%- endmacro %}
+{% macro default__iso_day_of_week(date_expr) -%}
+    extract(isodow from {{ date_expr }})
+{%- endmacro %}
+{% macro spark__iso_day_of_week(date_expr) -%}
+    extract(dayofweek_iso from {{ date_expr }})
+{%- endmacro %}
+
+{#- First day an incremental model re-reads: the start of the window, or the day after the
+    latest row it holds when that is earlier (catching up after a replay of an earlier night or
+    after missed nights). -#}
+{% macro incremental_since(this_date_column) -%}
+    least(
+        {{ incremental_window_start() }},
+        (select cast({{ dbt.dateadd('day', 1, 'max(' ~ this_date_column ~ ')') }} as date) from {{ this }})
+    )
+{%- endmacro %}
+
+{#- Incremental staging of the large silos (events, receipts, orders).
+    A night re-reads only the keys that changed: those with a version in a file dated since
+    incremental_since(), in a file loaded since the last build (a late or reloaded file), or in
+    a file dated after the night (a replay of an earlier night restores the older version).
+    Every version of those keys up to the night is then re-read, so the latest one wins as in a
+    full build. Use inside a `where` on the source relation, after from_night(). -#}
+{% macro changed_keys_filter(key, relation, this_date_column='file_date') -%}
+    {%- if is_incremental() and this_has_column('loaded_at') %}
+    and {{ key }} in (
+        select {{ key }} from {{ relation }}
+        where _file_date >= {{ incremental_since(this_date_column) }}
+           or _file_date > {{ as_of_date() }}
+           or _loaded_at > (select max(loaded_at) from {{ this }})
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{#- pre_hook of an incremental model: a replay of an earlier night forgets the rows dated after
+    it (they come back when the later nights are built again). -#}
+{% macro forget_rows_after_night(date_column='file_date') -%}
+    {%- if is_incremental() and this_has_column(date_column) -%}
+    delete from {{ this }} where {{ date_column }} > {{ as_of_date() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The model's existing table has this column (a table built before the column existed is
+    re-read whole once, then incremental). Only meaningful at run time. -#}
+{% macro this_has_column(column) -%}
+    {%- if not execute -%}{{ return(true) }}{%- endif -%}
+    {%- set names = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {{ return(column | lower in names) }}
+{%- endmacro %}
