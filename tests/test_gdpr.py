@@ -132,7 +132,8 @@ def test_a_later_night_resending_the_person_is_erased_too(refreshed, landing, tm
     shutil.copytree(refreshed.home, home)
     night = E2E_AS_OF + dt.timedelta(days=1)
     stamp = f"{night.isoformat()}T09:30:00"
-    _append(landing_dir, "esp__events", night, {"event_id": "E-GDPR-1", "campaign_id": "X", "event_type": "open",
+    campaign = pd.read_csv(next((landing_dir / "esp" / "campaigns").glob("*.csv")), dtype=str)["campaign_id"].iloc[0]
+    _append(landing_dir, "esp__events", night, {"event_id": "E-GDPR-1", "campaign_id": campaign, "event_type": "open",
                                                 "recipient": person["email"].upper(), "occurred_at": stamp, "url": ""})
     _append(landing_dir, "forms__signups", night, {
         "signup_id": "F-GDPR-1", "form_type": "contest", "submitted_at": stamp, "email": person["email"],
