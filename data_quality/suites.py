@@ -150,7 +150,8 @@ METRIC_SUITES: dict[str, tuple[str, list[tuple]]] = {
                      _zero("duplicate_crm_ids", "duplicate_account_ids", "duplicate_order_ids",
                            "duplicate_web_lines", "duplicate_store_lines", "duplicate_esp_events",
                            "duplicate_web_events")),
-    # every fact's customer is in dim_customer; revenue and lines reconcile with staging
+    # every fact's customer is in dim_customer (RFM: tonight's snapshot; older snapshots keep the
+    # ids of their night); revenue and lines reconcile with staging
     "marts.integrity": ("""
         WITH staged AS (
             SELECT count(*) AS lines, sum(net_amount) AS revenue FROM staging.stg_ecommerce__order_lines
@@ -159,8 +160,8 @@ METRIC_SUITES: dict[str, tuple[str, list[tuple]]] = {
           (SELECT count(*) FROM marts.fct_order_lines f WHERE f.customer_id IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM marts.dim_customer d WHERE d.customer_id = f.customer_id))
               AS order_lines_without_customer,
-          (SELECT count(*) FROM marts.fct_customer_rfm f
-              WHERE NOT EXISTS (SELECT 1 FROM marts.dim_customer d WHERE d.customer_id = f.customer_id))
+          (SELECT count(*) FROM marts.fct_customer_rfm f WHERE f.snapshot_date = $as_of
+              AND NOT EXISTS (SELECT 1 FROM marts.dim_customer d WHERE d.customer_id = f.customer_id))
               AS rfm_rows_without_customer,
           (SELECT count(*) FROM marts.customer_identity_map f WHERE f.customer_id IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM marts.dim_customer d WHERE d.customer_id = f.customer_id))

@@ -71,11 +71,13 @@ def _tables_in(sql: str) -> set[str]:
     return set(re.findall(r"\b(?:raw|staging|intermediate|marts|identity)\.\w+", sql))
 
 
-def _fetch(con, sql: str, run_id: str):
-    count = con.execute(f"SELECT count(*) FROM ({sql})", {"run_id": run_id} if "$run_id" in sql else None
-                        ).fetchall()[0][0]
+def _fetch(con, sql: str, params: dict):
+    """The rows of `sql` as a DataFrame (a reproducible sample on large nights), and their count.
+    `params` may give $run_id (the rows this run loaded) and $as_of (the night)."""
+    used = {k: v for k, v in params.items() if f"${k}" in sql} or None
+    count = con.execute(f"SELECT count(*) FROM ({sql})", used).fetchall()[0][0]
     sample = f" USING SAMPLE reservoir({MAX_ROWS_VALIDATED} ROWS) REPEATABLE (42)" if count > MAX_ROWS_VALIDATED else ""
-    rel = con.sql(f"SELECT * FROM ({sql}){sample}", params={"run_id": run_id} if "$run_id" in sql else None)
+    rel = con.sql(f"SELECT * FROM ({sql}){sample}", params=used)
     return rel.to_arrow_table().to_pandas(date_as_object=False), count
 
 
@@ -104,7 +106,7 @@ def _gate_check(gate: Gate) -> dg.AssetChecksDefinition:
                 if not all(table_exists(con, t) for t in _tables_in(sql)):
                     metadata[f"{suite}.rows"] = 0  # a silo that never delivered
                     continue
-                df, total = _fetch(con, sql, context.run.run_id)
+                df, total = _fetch(con, sql, {"run_id": context.run.run_id, "as_of": settings.as_of})
                 if df.empty:
                     metadata[f"{suite}.rows"] = 0
                     continue

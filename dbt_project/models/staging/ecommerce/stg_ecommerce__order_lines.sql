@@ -2,11 +2,14 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='order_id',
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    pre_hook="{{ forget_rows_after_night('status_date') }}"
 ) }}
 -- One row per line of the latest version of each order (lines are a JSON array in raw).
 -- Incremental: re-explodes only the orders whose version (status_date) is not the one the
--- lines were taken from (new orders, status changes, a replay restoring an older version).
+-- lines were taken from (new orders, status changes, a replay restoring an older version);
+-- a replay first forgets the lines of versions dated after the night, as stg_ecommerce__orders does
+-- (without it, orders placed after the replayed night kept their lines).
 with orders as (
     select o.order_id, o.lines, o.status_date
     from {{ ref('stg_ecommerce__orders') }} o
