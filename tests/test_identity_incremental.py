@@ -256,3 +256,45 @@ def test_a_night_with_nothing_new_re_places_nothing(tmp_path, model):
         # and the full-refresh flag re-resolves everything
         night = resolve_night(con, model, full=True, as_of=NIGHT3)
         assert night.mode == night.match.mode == "full" and night.scope_records == len(records)
+
+
+def test_a_record_that_stops_being_ambiguous_joins_a_customer_yesterday_apart(tmp_path, model):
+    """A caller quoting two members' CRM ids bridges two people: left unresolved. When one member
+    leaves, the caller joins the other, whose customer nothing else changed: the scope must reach
+    it through tonight's trusted values."""
+    from .test_identity_probabilistic import population
+
+    pop = pd.DataFrame(population(300), columns=REC_COLS)
+    people = pd.DataFrame([("crm", "CRM_A", "anne", "leroux", dt.date(1970, 1, 1), "1 rue A", "75001", "paris"),
+                           ("crm", "CRM_B", "bruno", "rayer", dt.date(1980, 1, 1), "2 rue B", "13001", "marseille"),
+                           ("callcenter", "0145", None, None, None, None, None, None)], columns=REC_COLS)
+    records = pd.concat([pop, people], ignore_index=True)
+    crm = records[records.source == "crm"]
+    keys = pd.concat([pd.DataFrame({"source": "crm", "source_record_id": crm.source_record_id, "key_type": "crm_id",
+                                    "key_value": crm.source_record_id}),
+                      pd.DataFrame({"source": "callcenter", "source_record_id": "0145", "key_type": "crm_id",
+                                    "key_value": ["CRM_A", "CRM_B"]})], ignore_index=True)
+    inc_path, full_path = tmp_path / "incremental.duckdb", tmp_path / "full.duckdb"
+    with connect(inc_path) as con:
+        load(con, records, keys)
+        resolve_night(con, model, as_of=NIGHT1)
+        first = placed(con).set_index("source_record_id")
+    assert first.loc["0145", "match_rule"] == "ambiguous_shared_identifier"
+    shutil.copy(inc_path, full_path)
+    tonight = records[records.source_record_id != "CRM_B"]
+    tonight_keys = keys[keys.source_record_id != "CRM_B"]
+    with connect(inc_path) as con:
+        load(con, tonight, tonight_keys)
+        night = resolve_night(con, model, as_of=NIGHT2)
+        inc = placed(con)
+    with connect(full_path) as con:
+        load(con, tonight, tonight_keys)
+        matching.run(con, model, as_of=NIGHT2)
+        build_edges(con)
+        unresolvable_records(con)
+        clusters.resolve(con, NIGHT2)
+        full = placed(con)
+    assert night.mode == "incremental" and night.scope_records < 10
+    pd.testing.assert_frame_equal(inc, full)
+    after = inc.set_index("source_record_id")
+    assert after.loc["0145", "customer_id"] == after.loc["CRM_A", "customer_id"] == first.loc["CRM_A", "customer_id"]
