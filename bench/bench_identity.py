@@ -35,9 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 import duckdb
 
-from orchestration.identity import matching, probabilistic
-from orchestration.identity.clusters import resolve
-from orchestration.identity.stitching import build_edges, unresolvable_records
+from orchestration.identity import probabilistic
+from orchestration.identity.incremental import resolve_night as run_night
 from orchestration.warehouse import connect
 
 CACHE = ROOT / "bench" / "cache"
@@ -67,17 +66,12 @@ RECORDS_SQL = """
 def resolve_night(con, model: dict, full: bool = False, as_of: dt.date = AS_OF, household_guards: bool = True,
                   threshold: float = probabilistic.MATCH_PROBABILITY) -> dict:
     t0 = time.perf_counter()
-    build_edges(con)
-    unresolvable_records(con)
-    t1 = time.perf_counter()
-    match = matching.run(con, model, full=full, as_of=as_of, household_guards=household_guards,
-                         threshold=threshold)
-    t2 = time.perf_counter()
-    stats = resolve(con, as_of)
-    t3 = time.perf_counter()
-    return {"mode": match.mode, "compared_records": match.compared_records, "links": match.links,
-            "customers": stats["customers"], "deterministic_s": round(t1 - t0, 2),
-            "probabilistic_s": round(t2 - t1, 2), "clustering_s": round(t3 - t2, 2), "total_s": round(t3 - t0, 2)}
+    night = run_night(con, model, full=full, as_of=as_of, household_guards=household_guards, threshold=threshold)
+    total = time.perf_counter() - t0
+    return {"mode": night.match.mode, "placement": night.mode, "compared_records": night.match.compared_records,
+            "replaced_records": night.scope_records, "closure_rounds": night.closure_rounds,
+            "links": night.match.links, "customers": night.stats["customers"],
+            **{k: round(v, 2) for k, v in night.timings.items()}, "total_s": round(total, 2)}
 
 
 def pairwise(con, truth_sql: str) -> dict:

@@ -7,9 +7,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from orchestration.identity import matching, probabilistic
-from orchestration.identity.clusters import resolve
-from orchestration.identity.stitching import build_edges, unresolvable_records
+from orchestration.identity import probabilistic
+from orchestration.identity.incremental import resolve_night
 from orchestration.warehouse import connect, open_warehouse
 
 from .conftest import E2E_AS_OF
@@ -92,19 +91,19 @@ def test_households_group_people_of_one_home(refreshed, landing):
     assert together["found_household"].nunique() >= 10
 
 
-def test_a_second_night_on_the_same_data_keeps_every_id_and_scores_nothing(refreshed, tmp_path):
+def test_a_second_night_on_the_same_data_keeps_every_id_and_re_places_nothing(refreshed, tmp_path):
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(refreshed.warehouse_path, copy)
     with connect(copy) as con:
         before = con.execute("SELECT source, source_record_id, customer_id FROM identity.record_clusters").df()
-        build_edges(con)
-        unresolvable_records(con)
-        stats = matching.run(con, probabilistic.load_model(refreshed.home / "identity" / "splink_model.json"),
-                             as_of=E2E_AS_OF + dt.timedelta(days=1))
-        resolve(con, E2E_AS_OF + dt.timedelta(days=1))
+        night = resolve_night(con, probabilistic.load_model(refreshed.home / "identity" / "splink_model.json"),
+                              as_of=E2E_AS_OF + dt.timedelta(days=1))
         after = con.execute("SELECT source, source_record_id, customer_id FROM identity.record_clusters").df()
         history = con.execute("SELECT count(*) FROM identity.customer_id_history").fetchall()[0][0]
+    stats = night.match
     assert (stats.mode, stats.compared_records, stats.new_pairs) == ("incremental", 0, 0)
+    # the refresh's own step left the state: nothing changed, nothing is re-placed
+    assert (night.mode, night.changed_records, night.scope_records) == ("incremental", 0, 0)
     key = ["source", "source_record_id"]
     assert before.sort_values(key).reset_index(drop=True).equals(after.sort_values(key).reset_index(drop=True))
     assert history == 0

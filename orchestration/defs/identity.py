@@ -7,9 +7,8 @@ import dagster as dg
 from pydantic import Field
 
 from .. import charts
-from ..identity import matching, probabilistic
-from ..identity.clusters import resolve
-from ..identity.stitching import build_edges, unresolvable_records
+from ..identity import probabilistic
+from ..identity.incremental import resolve_night
 from ..resources import DatamartResource
 from .ingestion import OWNER, WAREHOUSE_POOL
 
@@ -21,7 +20,8 @@ class IdentityConfig(dg.Config):
                     "splink_model.json, which then wins over the model shipped with the project).")
     full_refresh: bool = Field(
         default=False,
-        description="Score every candidate pair again instead of only the new and changed records.")
+        description="Re-resolve every record (score every candidate pair again, stitch and cluster everything) "
+                    "instead of only the records tonight's new and changed records can reach.")
 
 
 _INPUTS = [dg.AssetKey(["intermediate", "int_identity__records"]),
@@ -56,11 +56,6 @@ def identity_resolution(context: dg.AssetExecutionContext, config: IdentityConfi
     timings = {}
     with datamart.connect() as con:
         t0 = time.perf_counter()
-        stitch = build_edges(con)
-        unresolvable_records(con)
-        timings["deterministic_s"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
         trained = config.retrain or not (home_model.exists() or probabilistic.DEFAULT_MODEL_PATH.exists())
         if trained:
             trained_model = probabilistic.train(con.sql(probabilistic.input_sql()).to_arrow_table())
@@ -70,15 +65,12 @@ def identity_resolution(context: dg.AssetExecutionContext, config: IdentityConfi
         model = probabilistic.load_model(home_model)
         timings["training_s"] = time.perf_counter() - t0
 
-        t0 = time.perf_counter()
-        match = matching.run(con, model, full=config.full_refresh, as_of=s.as_of)
-        timings["probabilistic_s"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        stats = resolve(con, s.as_of)
-        timings["clustering_s"] = time.perf_counter() - t0
+        night = resolve_night(con, model, full=config.full_refresh, as_of=s.as_of)
+        timings.update(night.timings)
+    stats, match, stitch = night.stats, night.match, night.stitch
     context.log.info(f"identity: {stats['customers']} customers, {match.mode} matching of "
-                     f"{match.compared_records} records, {match.links} probabilistic links")
+                     f"{match.compared_records} records, {match.links} probabilistic links, "
+                     f"{night.mode} placement of {night.scope_records} records")
     histogram = stats.pop("cluster_size_histogram")
     changes = stats.pop("id_changes")
     labels = [k if k != "10" else "10+" for k in histogram]
@@ -95,6 +87,7 @@ def identity_resolution(context: dg.AssetExecutionContext, config: IdentityConfi
         "untrusted_values": stitch.untrusted_values,
         "ambiguous_contact_records": stitch.ambiguous_records,
         **match.as_metadata(),
+        **night.as_metadata(),
         "model": "retrained tonight" if trained else ("$DATAMART_HOME" if home_model.exists() else "shipped"),
         "model_fingerprint": probabilistic.model_fingerprint(model),
         "cluster_size_histogram": dg.MetadataValue.json(histogram),

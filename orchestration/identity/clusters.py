@@ -22,7 +22,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ..warehouse import table_exists
-from .stitching import KEY_CONFIDENCE
+from .stitching import KEY_CONFIDENCE, KEYS, RECORDS
 
 CLUSTERS_TABLE = "identity.record_clusters"
 EVIDENCE_TABLE = "identity.match_evidence"
@@ -30,6 +30,17 @@ EVIDENCE_TABLE = "identity.match_evidence"
 # weak links, not a person.
 MAX_NAMED_RECORDS_PER_CUSTOMER = 20
 HISTORY_TABLE = "identity.customer_id_history"
+
+# What an incremental night compares against (no personal value: hashes, component numbers, ids):
+# per record its fingerprint (name signature, birth date and identifier values hashed), the
+# component of the whole graph it sat in (before the size guard) and its placement; per record
+# the hashes of its identifier values (to find who else carried a value a change touched); the
+# size of every component (a row removed behind our back, e.g. by an erasure, reopens it); and
+# the fingerprint of the rules that drew the links.
+STATE_RECORDS = "identity.cluster_records"
+STATE_KEYS = "identity.cluster_keys"
+STATE_COMPS = "identity.cluster_comps"
+STATE_CONFIG = "identity.cluster_config"
 
 DDL = f"""
 CREATE SCHEMA IF NOT EXISTS identity;
@@ -75,16 +86,18 @@ def _probabilistic_edges(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("SELECT rec_l, rec_r, match_probability FROM id_prob_ix").df()
 
 
-def cluster(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, int]:
+def cluster(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, int, np.ndarray]:
     """Both stages in one graph, with the size guard.
 
-    Returns (final labels, deterministic-only labels, probabilistic edges used, clusters split).
+    Returns (final labels, deterministic-only labels, probabilistic edges used, clusters split,
+    labels of the whole graph before the size guard: what an incremental night closes over).
     A cluster holding more named records than one person plausibly has is a chain of weak links:
     its probabilistic edges are dropped (it falls back to its deterministic parts).
     """
     det = components(con)
     prob = _probabilistic_edges(con)
     labels = components(con, prob[["rec_l", "rec_r"]].to_numpy())
+    whole = labels
     named = con.execute("SELECT rec_ix FROM id_records WHERE name_signature IS NOT NULL").df()["rec_ix"].to_numpy()
     named_per_comp = np.bincount(labels[named], minlength=int(labels.max()) + 1 if len(labels) else 0)
     oversized = np.flatnonzero(named_per_comp > MAX_NAMED_RECORDS_PER_CUSTOMER)
@@ -93,19 +106,27 @@ def cluster(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray, pd.
     if split:
         prob = prob.loc[~in_oversized].reset_index(drop=True)
         labels = components(con, prob[["rec_l", "rec_r"]].to_numpy())
-    return labels, det, prob, split
+    return labels, det, prob, split, whole
 
 
-def assign_ids(con: duckdb.DuckDBPyConnection, members: str, has_previous: bool) -> list[tuple]:
+def assign_ids(con: duckdb.DuckDBPyConnection, members: str, has_previous: bool,
+               scope: str | None = None) -> list[tuple]:
     """Stable id per component, in DuckDB: leaves the temp table `id_assigned` (comp, customer_id).
 
     members: a relation with columns comp, record_key (one row per resolvable record);
     yesterday's placement is identity.record_clusters (when `has_previous`), retired ids are in
     the history table. Returns the history rows (old, new, reason).
+    `scope` (an incremental night): the relation of (source, source_record_id) being re-placed;
+    the ids of every customer outside it stay taken.
     """
+    within = f"SEMI JOIN {scope} USING (source, source_record_id)" if scope else ""
     previous = (f"SELECT source || ':' || source_record_id AS record_key, customer_id FROM {CLUSTERS_TABLE} "
-                f"WHERE customer_id IS NOT NULL" if has_previous
+                f"{within} WHERE customer_id IS NOT NULL" if has_previous
                 else "SELECT NULL::VARCHAR AS record_key, NULL::VARCHAR AS customer_id WHERE false")
+    taken = (f"SELECT DISTINCT customer_id FROM {CLUSTERS_TABLE} ANTI JOIN {scope} USING (source, source_record_id) "
+             f"WHERE customer_id IS NOT NULL" if scope and has_previous
+             else "SELECT NULL::VARCHAR AS customer_id WHERE false")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE id_taken AS {taken}")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE id_comps AS
         SELECT comp, count(*) AS size, min(record_key) AS seed FROM {members} GROUP BY comp
@@ -139,6 +160,7 @@ def assign_ids(con: duckdb.DuckDBPyConnection, members: str, has_previous: bool)
             ) n
             WHERE candidate NOT IN (SELECT customer_id FROM id_assigned)
               AND candidate NOT IN (SELECT old_customer_id FROM {HISTORY_TABLE})
+              AND candidate NOT IN (SELECT customer_id FROM id_taken)
             QUALIFY count(*) OVER (PARTITION BY candidate) = 1
         """)
         missing = con.execute("SELECT count(*) FROM id_comps ANTI JOIN id_assigned USING (comp)").fetchall()[0][0]
@@ -159,13 +181,20 @@ def assign_ids(con: duckdb.DuckDBPyConnection, members: str, has_previous: bool)
     return [tuple(h) for h in history]
 
 
-def resolve(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict:
+def resolve(con: duckdb.DuckDBPyConnection, as_of: dt.date, scope: str | None = None,
+            link_fingerprint: str = "") -> dict:
     """Write identity.record_clusters and identity.match_evidence from the temp tables built by
-    stitching (and matching, when it ran); return counts and rates only."""
+    stitching (and matching, when it ran); return counts and rates only.
+
+    `scope` (an incremental night, see incremental.py): the relation of (source, source_record_id)
+    that stitching was restricted to, closed under tonight's links and yesterday's components:
+    only their rows are rewritten, every other row and id stays as it is."""
     con.execute(DDL)
-    labels, det_labels, prob, split_clusters = cluster(con)
+    has_previous = table_exists(con, CLUSTERS_TABLE)
+    labels, det_labels, prob, split_clusters, whole = cluster(con)
     con.register("_labels", pa.table({"rec_ix": np.arange(len(labels), dtype=np.int64),
-                                      "comp": labels.astype(np.int64), "det_comp": det_labels.astype(np.int64)}))
+                                      "comp": labels.astype(np.int64), "det_comp": det_labels.astype(np.int64),
+                                      "whole_comp": whole.astype(np.int64)}))
     con.register("_prob_used", prob)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE id_placed AS
@@ -183,7 +212,7 @@ def resolve(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict:
         FROM r
     """)
     history = assign_ids(con, "(SELECT comp, record_key FROM id_placed WHERE NOT anonymous AND NOT unresolved)",
-                         table_exists(con, CLUSTERS_TABLE))
+                         has_previous, scope)
     # The rule that placed each record: its most certain identifier shared within its cluster,
     # else the probabilistic model. A record whose deterministic part was joined to the rest of
     # its customer by the model is no surer than the weakest probabilistic link of that customer.
@@ -221,43 +250,98 @@ def resolve(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict:
         LEFT JOIN prob_conf pc USING (rec_ix)
         LEFT JOIN weakest w USING (comp)
     """, [list(KEY_CONFIDENCE), list(KEY_CONFIDENCE.values())])
-    con.execute(f"""
-        CREATE OR REPLACE TABLE {CLUSTERS_TABLE} AS
-        SELECT source, source_record_id, customer_id, match_rule, match_confidence
-        FROM id_placed_final ORDER BY rec_ix
-    """)
-    _write_evidence(con)
+    placed = ("SELECT source, source_record_id, customer_id, match_rule, match_confidence "
+              "FROM id_placed_final ORDER BY rec_ix")
+    if scope and has_previous:
+        con.execute(f"DELETE FROM {CLUSTERS_TABLE} t USING {scope} s "
+                    f"WHERE t.source = s.source AND t.source_record_id = s.source_record_id")
+        con.execute(f"INSERT INTO {CLUSTERS_TABLE} {placed}")
+    else:
+        con.execute(f"CREATE OR REPLACE TABLE {CLUSTERS_TABLE} AS {placed}")
+    _write_evidence(con, scope)
+    write_state(con, scope, link_fingerprint, as_of)
     con.unregister("_labels")
     con.unregister("_prob_used")
     if history:
         con.executemany(f"INSERT INTO {HISTORY_TABLE} VALUES (?, ?, ?, ?)",
                         [(old, new, as_of, why) for old, new, why in history])
-    return {**_stats(con), "probabilistic_links_used": len(prob), "oversized_clusters_split": split_clusters,
+    links_used = (len(prob) if not scope else
+                  con.execute(f"SELECT count(*) FROM {EVIDENCE_TABLE}").fetchall()[0][0])
+    return {**_stats(con, STATE_RECORDS), "probabilistic_links_used": int(links_used),
+            "oversized_clusters_split": split_clusters, "placed_records": len(labels),
             "id_changes": {"merge": sum(h[2] == "merge" for h in history),
                            "split": sum(h[2] == "split" for h in history)}}
 
 
-def _stats(con: duckdb.DuckDBPyConnection) -> dict:
-    """Counts and rates of tonight's placement (never a value)."""
-    row = con.execute("""
-        WITH sizes AS (SELECT customer_id, count(*) AS n FROM id_placed_final
+def fingerprints_sql(scope: str | None = None) -> str:
+    """(source, source_record_id, fingerprint) of the current records: what stitching reads of a
+    record (name signature, birth date, identifier values), hashed order-independently."""
+    within = f"SEMI JOIN {scope} USING (source, source_record_id)" if scope else ""
+    return f"""
+        WITH kh AS (SELECT source, source_record_id, bit_xor(hash(key_type, key_value)) AS h
+                    FROM {KEYS} {within} GROUP BY ALL)
+        SELECT r.source, r.source_record_id,
+               xor(hash(r.name_signature, r.birth_date), coalesce(kh.h, 0::UBIGINT)) AS fingerprint
+        FROM {RECORDS} r {within} LEFT JOIN kh USING (source, source_record_id)
+    """
+
+
+def key_hashes_sql(scope: str | None = None) -> str:
+    within = f"SEMI JOIN {scope} USING (source, source_record_id)" if scope else ""
+    return f"SELECT source, source_record_id, hash(key_type, key_value) AS key_hash FROM {KEYS} {within}"
+
+
+def write_state(con: duckdb.DuckDBPyConnection, scope: str | None, link_fingerprint: str, as_of: dt.date) -> None:
+    """Persist what the next night needs to re-place only what a change can reach."""
+    incremental = bool(scope) and all(table_exists(con, t) for t in (STATE_RECORDS, STATE_KEYS, STATE_COMPS))
+    offset = (con.execute(f"SELECT coalesce(max(whole_comp) + 1, 0) FROM {STATE_RECORDS}").fetchall()[0][0]
+              if incremental else 0)
+    rows = f"""
+        SELECT f.source, f.source_record_id, fp.fingerprint, l.whole_comp + {int(offset)} AS whole_comp,
+               f.customer_id, f.match_rule, f.joined_by_model
+        FROM id_placed_final f JOIN _labels l USING (rec_ix)
+        JOIN ({fingerprints_sql('id_records')}) fp USING (source, source_record_id)
+    """
+    comps = f"SELECT whole_comp, count(*) AS n_records FROM {STATE_RECORDS} "
+    if incremental:
+        con.execute(f"DELETE FROM {STATE_COMPS} WHERE whole_comp IN "
+                    f"(SELECT whole_comp FROM {STATE_RECORDS} SEMI JOIN {scope} USING (source, source_record_id))")
+        for table in (STATE_RECORDS, STATE_KEYS):
+            con.execute(f"DELETE FROM {table} t USING {scope} s "
+                        f"WHERE t.source = s.source AND t.source_record_id = s.source_record_id")
+        con.execute(f"INSERT INTO {STATE_RECORDS} {rows}")
+        con.execute(f"INSERT INTO {STATE_KEYS} {key_hashes_sql('id_records')}")
+        con.execute(f"INSERT INTO {STATE_COMPS} {comps} WHERE whole_comp >= {int(offset)} GROUP BY whole_comp")
+    else:
+        con.execute(f"CREATE OR REPLACE TABLE {STATE_RECORDS} AS {rows}")
+        con.execute(f"CREATE OR REPLACE TABLE {STATE_KEYS} AS {key_hashes_sql()}")
+        con.execute(f"CREATE OR REPLACE TABLE {STATE_COMPS} AS {comps} GROUP BY whole_comp")
+    con.execute(f"CREATE OR REPLACE TABLE {STATE_CONFIG} AS SELECT ? AS fingerprint, ?::DATE AS resolved_on",
+                [link_fingerprint, as_of])
+
+
+def _stats(con: duckdb.DuckDBPyConnection, placed: str) -> dict:
+    """Counts and rates of tonight's placement (never a value), over every record (`placed`:
+    customer_id, match_rule, joined_by_model per record)."""
+    row = con.execute(f"""
+        WITH sizes AS (SELECT customer_id, count(*) AS n FROM {placed}
                        WHERE customer_id IS NOT NULL GROUP BY customer_id)
-        SELECT (SELECT count(*) FROM id_placed_final),
+        SELECT (SELECT count(*) FROM {placed}),
                (SELECT count(*) FROM sizes),
                (SELECT count(*) FILTER (WHERE n > 1) FROM sizes),
-               (SELECT count(*) FILTER (WHERE match_rule = 'anonymous') FROM id_placed_final),
-               (SELECT count(*) FILTER (WHERE customer_id IS NULL AND match_rule <> 'anonymous') FROM id_placed_final),
+               (SELECT count(*) FILTER (WHERE match_rule = 'anonymous') FROM {placed}),
+               (SELECT count(*) FILTER (WHERE customer_id IS NULL AND match_rule <> 'anonymous') FROM {placed}),
                (SELECT coalesce(max(n), 0) FROM sizes),
                (SELECT coalesce(round(avg(n), 3), 0) FROM sizes),
-               (SELECT count(DISTINCT customer_id) FILTER (WHERE joined_by_model) FROM id_placed_final)
+               (SELECT count(DISTINCT customer_id) FILTER (WHERE joined_by_model) FROM {placed})
     """).fetchall()[0]
-    by_stage = dict(con.execute("""
-        SELECT split_part(match_rule, ':', 1), count(*) FROM id_placed_final
+    by_stage = dict(con.execute(f"""
+        SELECT split_part(match_rule, ':', 1), count(*) FROM {placed}
         WHERE customer_id IS NOT NULL GROUP BY ALL
     """).fetchall())
-    histogram = con.execute("""
+    histogram = con.execute(f"""
         SELECT least(n, 10) AS size, count(*) FROM (
-            SELECT count(*) AS n FROM id_placed_final WHERE customer_id IS NOT NULL GROUP BY customer_id)
+            SELECT count(*) AS n FROM {placed} WHERE customer_id IS NOT NULL GROUP BY customer_id)
         GROUP BY ALL ORDER BY 1
     """).fetchall()
     placed = max(1, sum(by_stage.values()))
@@ -273,20 +357,15 @@ def _stats(con: duckdb.DuckDBPyConnection) -> dict:
     }
 
 
-def _write_evidence(con: duckdb.DuckDBPyConnection) -> None:
-    """identity.match_evidence: the scored pairs behind every probabilistic link kept."""
+def _write_evidence(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
+    """identity.match_evidence: the scored pairs behind every probabilistic link kept (on an
+    incremental night, those of the re-placed records replace theirs)."""
     from .matching import evidence_sql
 
     has_pairs = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'id_prob_ix'"
                             ).fetchall()[0][0]
-    if not has_pairs or not con.execute("SELECT count(*) FROM _prob_used").fetchall()[0][0]:
-        con.execute(f"""CREATE OR REPLACE TABLE {EVIDENCE_TABLE} (
-            customer_id VARCHAR, source_l VARCHAR, source_record_id_l VARCHAR, source_r VARCHAR,
-            source_record_id_r VARCHAR, match_probability DOUBLE, match_weight DOUBLE, evidence VARCHAR,
-            scored_on DATE)""")
-        return
-    con.execute(f"""
-        CREATE OR REPLACE TABLE {EVIDENCE_TABLE} AS
+    any_used = has_pairs and con.execute("SELECT count(*) FROM _prob_used").fetchall()[0][0]
+    rows = f"""
         SELECT l.customer_id, l.source AS source_l, l.source_record_id AS source_record_id_l,
                r.source AS source_r, r.source_record_id AS source_record_id_r,
                e.match_probability, e.match_weight, {evidence_sql()} AS evidence, e.scored_on
@@ -294,4 +373,19 @@ def _write_evidence(con: duckdb.DuckDBPyConnection) -> None:
         SEMI JOIN _prob_used u ON u.rec_l = e.rec_l AND u.rec_r = e.rec_r
         JOIN id_placed_final l ON l.rec_ix = e.rec_l
         JOIN id_placed_final r ON r.rec_ix = e.rec_r
-    """)
+    """
+    if scope and table_exists(con, EVIDENCE_TABLE):
+        con.execute(f"DELETE FROM {EVIDENCE_TABLE} t USING {scope} s "
+                    f"WHERE t.source_l = s.source AND t.source_record_id_l = s.source_record_id")
+        con.execute(f"DELETE FROM {EVIDENCE_TABLE} t USING {scope} s "
+                    f"WHERE t.source_r = s.source AND t.source_record_id_r = s.source_record_id")
+        if any_used:
+            con.execute(f"INSERT INTO {EVIDENCE_TABLE} {rows}")
+        return
+    if not any_used:
+        con.execute(f"""CREATE OR REPLACE TABLE {EVIDENCE_TABLE} (
+            customer_id VARCHAR, source_l VARCHAR, source_record_id_l VARCHAR, source_r VARCHAR,
+            source_record_id_r VARCHAR, match_probability DOUBLE, match_weight DOUBLE, evidence VARCHAR,
+            scored_on DATE)""")
+        return
+    con.execute(f"CREATE OR REPLACE TABLE {EVIDENCE_TABLE} AS {rows}")

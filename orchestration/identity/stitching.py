@@ -34,6 +34,9 @@ BLOCKED_VALUE_PATTERNS: dict[str, tuple[str, ...]] = {
               r"^\+33612345678$"),
 }
 MAX_RECORDS_PER_VALUE = 50
+# A value links its records when (columns of `id_values`):
+TRUSTED_SQL = (f"n_records > 1 AND NOT blocked AND n_signatures <= 1 AND n_birth_dates <= 1 "
+               f"AND n_records <= {MAX_RECORDS_PER_VALUE}")
 
 # How sure a placement through each identifier is (used for match_confidence).
 KEY_CONFIDENCE = {"crm_id": 1.0, "account_id": 1.0, "loyalty_card": 0.99, "email": 0.97, "phone": 0.95}
@@ -54,14 +57,23 @@ def _blocked_condition() -> str:
     return " OR ".join(parts)
 
 
-def build_edges(con: duckdb.DuckDBPyConnection) -> StitchStats:
-    """Create temp tables `id_records` (record index) and `id_edges` (record → trusted value)."""
+def build_edges(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> StitchStats:
+    """Create temp tables `id_records` (record index) and `id_edges` (record → trusted value).
+
+    `scope`: a relation of (source, source_record_id) to stitch only those records (an
+    incremental night: the records a change can reach, closed under tonight's links). The
+    trust of their values is still measured over every record carrying them."""
+    within = f"SEMI JOIN {scope} USING (source, source_record_id)" if scope else ""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE id_records AS
         SELECT (row_number() OVER (ORDER BY source, source_record_id) - 1)::BIGINT AS rec_ix,
                source, source_record_id, name_signature, birth_date
-        FROM {RECORDS}
+        FROM {RECORDS} {within}
     """)
+    carriers = (f"{KEYS} k SEMI JOIN (SELECT DISTINCT key_type, key_value FROM {KEYS} "
+                f"SEMI JOIN id_records USING (source, source_record_id)) s USING (key_type, key_value) "
+                f"JOIN {RECORDS} r USING (source, source_record_id)" if scope
+                else f"{KEYS} k JOIN id_records r USING (source, source_record_id)")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE id_values AS
         SELECT k.key_type, k.key_value,
@@ -69,7 +81,7 @@ def build_edges(con: duckdb.DuckDBPyConnection) -> StitchStats:
                count(DISTINCT r.name_signature) AS n_signatures,
                count(DISTINCT r.birth_date) AS n_birth_dates,
                bool_or({_blocked_condition()}) AS blocked
-        FROM {KEYS} k JOIN id_records r USING (source, source_record_id)
+        FROM {carriers}
         GROUP BY k.key_type, k.key_value
     """)
     con.execute(f"""
@@ -77,8 +89,7 @@ def build_edges(con: duckdb.DuckDBPyConnection) -> StitchStats:
         SELECT key_type, key_value,
                (row_number() OVER (ORDER BY key_type, key_value) - 1)::BIGINT AS val_ix
         FROM id_values
-        WHERE n_records > 1 AND NOT blocked AND n_signatures <= 1 AND n_birth_dates <= 1
-          AND n_records <= {MAX_RECORDS_PER_VALUE}
+        WHERE {TRUSTED_SQL}
     """)
     # Record → trusted value edges, then drop every edge of a contact-only record that would
     # bridge people with different name signatures.

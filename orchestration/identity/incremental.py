@@ -1,0 +1,192 @@
+"""A night of identity resolution, incremental end to end.
+
+Splink already scores only the new and changed records (matching.py). This module restricts
+stitching, connected components and the stable-id mapping to the records tonight's changes can
+reach, and leaves every other row of identity.record_clusters (and its id) as it is.
+
+Which records (the *scope*), all in SQL against the state `resolve` keeps (clusters.STATE_*):
+1. changed: records new, gone or whose fingerprint (name signature, birth date, identifier
+   values) or compared values (matching) changed; records whose row in identity.record_clusters
+   vanished or changed since we wrote it (an erasure deletes rows after this step), or that have
+   no state; every record of a component that lost a row behind our back;
+2. seeds: the changed records and every record carrying an identifier value a changed record
+   carries or carried (its trust, n of records, signatures, may have changed);
+3. closure: add, until nothing is added, yesterday's whole-graph component of every record in
+   the scope (before the size guard), the records sharing a value trusted tonight with one, and
+   their probabilistic links of tonight.
+
+The scope is then a union of tonight's components and of yesterday's, so every record outside
+it sits in a component whose records, values, links and ids are the same as yesterday: a full
+re-resolution would place it exactly as it is. Inside it, stitching measures the trust of each
+value over every record carrying it, and new ids avoid every id still held outside it, so the
+scope is placed exactly as a full re-resolution would. A full re-resolution runs instead when
+asked (`full`), when Splink re-scored everything, when the rules or the model changed, when
+there is no state yet, or when the scope holds more than half of the records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+
+import duckdb
+
+from ..warehouse import table_exists
+from . import clusters as C
+from . import matching
+from . import probabilistic as P
+from . import stitching as S
+from .stitching import KEYS, RECORDS
+
+FULL_ABOVE_SCOPE_SHARE = 0.5
+SCOPE = "id_scope"
+
+
+@dataclass
+class Night:
+    mode: str                   # incremental | full
+    why_full: str               # why the clustering re-placed everything ('' when incremental)
+    stitch: S.StitchStats
+    match: matching.MatchStats
+    stats: dict
+    changed_records: int = 0
+    scope_records: int = 0
+    closure_rounds: int = 0
+    timings: dict = field(default_factory=dict)
+
+    def as_metadata(self) -> dict:
+        return {"identity_mode": self.mode, "identity_full_because": self.why_full or "-",
+                "changed_records": self.changed_records, "replaced_records": self.scope_records,
+                "closure_rounds": self.closure_rounds}
+
+
+def link_fingerprint(model: dict, household_guards: bool, threshold: float) -> str:
+    """The rules that draw tonight's graph: a change re-places everything."""
+    rules = {"model": P.model_fingerprint(model), "guards": matching.GUARD_SQL if household_guards else "",
+             "threshold": threshold, "trusted": S.TRUSTED_SQL, "blocked": S.BLOCKED_VALUE_PATTERNS,
+             "confidence": S.KEY_CONFIDENCE, "max_named": C.MAX_NAMED_RECORDS_PER_CUSTOMER}
+    return hashlib.sha256(json.dumps(rules, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _rec(key: str) -> str:
+    """(source, source_record_id) of a `source:id` record key."""
+    return f"split_part({key}, ':', 1) AS source, substr({key}, strpos({key}, ':') + 1) AS source_record_id"
+
+
+def plan(con: duckdb.DuckDBPyConnection, link_fp: str, match: matching.MatchStats) -> tuple[str, int, int]:
+    """Build the temp table `id_scope`; return (why a full night is needed or '', changed, rounds)."""
+    if match.mode != "incremental":
+        return "probabilistic stage re-scored everything", 0, 0
+    state = (C.STATE_RECORDS, C.STATE_KEYS, C.STATE_COMPS, C.STATE_CONFIG, C.CLUSTERS_TABLE)
+    if not all(table_exists(con, t) for t in state):
+        return "no state from a previous night", 0, 0
+    if con.execute(f"SELECT any_value(fingerprint) FROM {C.STATE_CONFIG}").fetchall()[0][0] != link_fp:
+        return "rules or model changed", 0, 0
+    n_records = con.execute(f"SELECT count(*) FROM {RECORDS}").fetchall()[0][0]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE id_now AS {C.fingerprints_sql()}")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE id_changed AS
+        SELECT coalesce(n.source, s.source) AS source, coalesce(n.source_record_id, s.source_record_id)
+               AS source_record_id
+        FROM id_now n FULL JOIN {C.STATE_RECORDS} s
+          ON s.source = n.source AND s.source_record_id = n.source_record_id
+        WHERE n.fingerprint IS DISTINCT FROM s.fingerprint
+        UNION
+        SELECT {_rec('rec_key')} FROM id_match_gone
+        UNION
+        SELECT s.source, s.source_record_id FROM {C.STATE_RECORDS} s
+        LEFT JOIN {C.CLUSTERS_TABLE} c ON c.source = s.source AND c.source_record_id = s.source_record_id
+        WHERE c.source IS NULL OR c.customer_id IS DISTINCT FROM s.customer_id
+        UNION
+        SELECT source, source_record_id FROM {C.CLUSTERS_TABLE}
+        ANTI JOIN {C.STATE_RECORDS} USING (source, source_record_id)
+        UNION
+        SELECT source, source_record_id FROM {C.STATE_RECORDS} WHERE whole_comp IN (
+            SELECT c.whole_comp FROM {C.STATE_COMPS} c
+            LEFT JOIN (SELECT whole_comp, count(*) AS n FROM {C.STATE_RECORDS} GROUP BY ALL) s USING (whole_comp)
+            WHERE coalesce(s.n, 0) < c.n_records)
+    """)
+    n_changed = con.execute("SELECT count(*) FROM id_changed").fetchall()[0][0]
+    if n_changed > FULL_ABOVE_SCOPE_SHARE * max(1, n_records):
+        return "more than half of the records changed", n_changed, 0
+    # every value a changed record carries or carried, then every record carrying one of them
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE id_touched AS
+        SELECT key_hash FROM {C.STATE_KEYS} SEMI JOIN id_changed USING (source, source_record_id)
+        UNION SELECT hash(key_type, key_value) FROM {KEYS} SEMI JOIN id_changed USING (source, source_record_id)
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {SCOPE} AS
+        SELECT source, source_record_id FROM id_changed
+        UNION SELECT source, source_record_id FROM {KEYS}
+        WHERE hash(key_type, key_value) IN (SELECT key_hash FROM id_touched)
+    """)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE id_frontier AS SELECT * FROM {SCOPE}")
+    rounds = 0
+    while True:
+        rounds += 1
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE id_reach AS
+            WITH front_keys AS (SELECT source || ':' || source_record_id AS rec_key FROM id_frontier),
+            front_values AS (SELECT DISTINCT key_type, key_value FROM {KEYS}
+                             SEMI JOIN id_frontier USING (source, source_record_id)),
+            trusted AS (
+                SELECT key_type, key_value FROM (
+                    SELECT k.key_type, k.key_value, count(*) AS n_records,
+                           count(DISTINCT r.name_signature) AS n_signatures,
+                           count(DISTINCT r.birth_date) AS n_birth_dates,
+                           bool_or({S._blocked_condition()}) AS blocked
+                    FROM {KEYS} k SEMI JOIN front_values USING (key_type, key_value)
+                    JOIN {RECORDS} r USING (source, source_record_id)
+                    GROUP BY k.key_type, k.key_value)
+                WHERE {S.TRUSTED_SQL})
+            -- yesterday's whole-graph components
+            SELECT source, source_record_id FROM {C.STATE_RECORDS} WHERE whole_comp IN (
+                SELECT whole_comp FROM {C.STATE_RECORDS} SEMI JOIN id_frontier USING (source, source_record_id))
+            -- tonight's trusted values
+            UNION SELECT source, source_record_id FROM {KEYS} SEMI JOIN trusted USING (key_type, key_value)
+            -- tonight's probabilistic links
+            UNION SELECT {_rec('rec_key_r')} FROM id_prob_edges WHERE rec_key_l IN (SELECT rec_key FROM front_keys)
+            UNION SELECT {_rec('rec_key_l')} FROM id_prob_edges WHERE rec_key_r IN (SELECT rec_key FROM front_keys)
+        """)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE id_frontier AS "
+                    f"SELECT * FROM id_reach ANTI JOIN {SCOPE} USING (source, source_record_id)")
+        added = con.execute("SELECT count(*) FROM id_frontier").fetchall()[0][0]
+        if not added:
+            break
+        con.execute(f"INSERT INTO {SCOPE} SELECT * FROM id_frontier")
+        if con.execute(f"SELECT count(*) FROM {SCOPE}").fetchall()[0][0] > FULL_ABOVE_SCOPE_SHARE * n_records:
+            return "the changes reach more than half of the records", n_changed, rounds
+    return "", n_changed, rounds
+
+
+def resolve_night(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: dt.date | None = None,
+                  household_guards: bool = True, threshold: float = P.MATCH_PROBABILITY) -> Night:
+    """Tonight's identity resolution: Splink on what changed, then stitching, components and ids
+    on the records those changes reach (everything when `full`)."""
+    as_of = as_of or dt.date.today()
+    timings = {}
+    t0 = time.perf_counter()
+    match = matching.run(con, model, full=full, as_of=as_of, household_guards=household_guards, threshold=threshold)
+    timings["probabilistic_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    link_fp = link_fingerprint(model, household_guards, threshold)
+    why, n_changed, rounds = ("full re-resolution requested", 0, 0) if full else plan(con, link_fp, match)
+    scope = None if why else SCOPE
+    timings["scope_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    stitch = S.build_edges(con, scope)
+    S.unresolvable_records(con)
+    timings["deterministic_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    stats = C.resolve(con, as_of, scope=scope, link_fingerprint=link_fp)
+    timings["clustering_s"] = time.perf_counter() - t0
+    return Night(mode="incremental" if scope else "full", why_full=why, stitch=stitch, match=match, stats=stats,
+                 changed_records=int(n_changed), scope_records=int(stats.pop("placed_records")),
+                 closure_rounds=rounds, timings=timings)
