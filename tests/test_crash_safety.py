@@ -9,7 +9,7 @@ of the same landing zone (the session's `refreshed` home): nothing duplicated, n
 
 import pytest
 
-from orchestration.warehouse import open_warehouse
+from orchestration.warehouse import connect
 
 from .conftest import E2E_AS_OF
 from .crash_tools import (Kill, file_sha256, latest_load_accounting, refresh_env, refresh_killed_at,
@@ -55,7 +55,7 @@ def test_sigkill_at_twelve_points_never_breaks_the_datamart(refreshed, landing, 
     assert table_checksums(published, PUBLISHED_SCHEMAS) == clean_published
     good = file_sha256(published)
 
-    reader = open_warehouse(published, read_only=True).__enter__()  # a BI tool that keeps its connection
+    reader = connect(published, read_only=True)  # a BI tool that keeps its connection open
     try:
         customers = reader.execute("SELECT count(*) FROM marts.dim_customer").fetchall()[0][0]
         for kill in KILLS_AFTER_PUBLISH:
