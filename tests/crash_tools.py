@@ -17,7 +17,7 @@ from orchestration.warehouse import open_warehouse
 DATAMART = str(Path(sys.executable).with_name("datamart"))
 # columns that legitimately differ between two runs of the same night
 VOLATILE_COLUMNS = {"trained_at", "loaded_at", "_loaded_at", "_load_id", "load_id", "checked_at", "published_at",
-                    "run_id", "file_mtime"}
+                    "run_id", "file_mtime", "quarantined_at"}
 
 
 def refresh_env(home: Path, landing: Path, as_of) -> dict[str, str]:
@@ -64,13 +64,16 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def table_checksums(path: Path, schemas: tuple[str, ...]) -> dict[str, tuple[int, int]]:
-    """{schema.table: (rows, order-independent checksum of every non-volatile column)}."""
+def table_checksums(path: Path, schemas: tuple[str, ...], only: tuple[str, ...] = ()) -> dict[str, tuple[int, int]]:
+    """{schema.table: (rows, order-independent checksum of every non-volatile column)}, for the
+    tables of `schemas` plus the tables named in `only`."""
     out: dict[str, tuple[int, int]] = {}
     with open_warehouse(path, read_only=True) as con:
         tables = con.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
-            f"WHERE table_schema IN ({', '.join('?' * len(schemas))}) ORDER BY 1, 2", list(schemas)).fetchall()
+            f"WHERE table_schema IN ({', '.join('?' * len(schemas))}) "
+            f"OR table_schema || '.' || table_name IN ({', '.join('?' * len(only)) or 'NULL'}) ORDER BY 1, 2",
+            [*schemas, *only]).fetchall()
         for schema, name in tables:
             cols = [c for (c,) in con.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
