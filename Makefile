@@ -19,7 +19,6 @@ export DATAMART_HOME DATAMART_LANDING_DIR
 $(STAMP): pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 	@UV=$$(command -v uv || echo "python3 -m uv"); $$UV sync --frozen --python python3.11
-	cd dbt_project && DBT_PROFILES_DIR=. ../$(BIN)/dbt parse --quiet
 	@touch $(STAMP)
 
 install: $(STAMP) $(MANIFEST)  ## locked install into .venv, dbt manifest parsed
