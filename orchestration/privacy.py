@@ -113,17 +113,23 @@ def register_requests(con: duckdb.DuckDBPyConnection, secret: str) -> int:
     con.execute("CREATE SCHEMA IF NOT EXISTS privacy")
     con.execute(f"""CREATE TABLE IF NOT EXISTS {REGISTER} (
         kind VARCHAR, key_hash VARCHAR, registered_at TIMESTAMP, PRIMARY KEY (kind, key_hash))""")
+    # when the person asked (the consent history dates the erasure with it); registers written
+    # before this column existed date their rows by registration
+    con.execute(f"ALTER TABLE {REGISTER} ADD COLUMN IF NOT EXISTS requested_at TIMESTAMP")
+    con.execute(f"UPDATE {REGISTER} SET requested_at = registered_at WHERE requested_at IS NULL")
     if not table_exists(con, "staging.stg_privacy__requests"):
         return 0
     before = con.execute(f"SELECT count(*) FROM {REGISTER}").fetchall()[0][0]
     con.execute(f"""
-        INSERT OR IGNORE INTO {REGISTER}
-        SELECT DISTINCT 'key', {_digest("key_type || ':' || key_value")}, now()::TIMESTAMP FROM (
-            SELECT 'email' AS key_type, email_key AS key_value FROM staging.stg_privacy__requests
+        INSERT OR IGNORE INTO {REGISTER} (kind, key_hash, registered_at, requested_at)
+        SELECT 'key', {_digest("key_type || ':' || key_value")}, now()::TIMESTAMP, min(requested_at) FROM (
+            SELECT 'email' AS key_type, email_key AS key_value, requested_at FROM staging.stg_privacy__requests
                 WHERE request_type = 'erasure'
-            UNION ALL SELECT 'phone', phone_e164 FROM staging.stg_privacy__requests WHERE request_type = 'erasure'
-            UNION ALL SELECT 'crm_id', crm_id FROM staging.stg_privacy__requests WHERE request_type = 'erasure'
-        ) WHERE key_value IS NOT NULL""", {"salt": secret})
+            UNION ALL SELECT 'phone', phone_e164, requested_at FROM staging.stg_privacy__requests
+                WHERE request_type = 'erasure'
+            UNION ALL SELECT 'crm_id', crm_id, requested_at FROM staging.stg_privacy__requests
+                WHERE request_type = 'erasure'
+        ) WHERE key_value IS NOT NULL GROUP BY ALL""", {"salt": secret})
     return con.execute(f"SELECT count(*) FROM {REGISTER}").fetchall()[0][0] - before
 
 
@@ -132,23 +138,26 @@ def erased_records(con: duckdb.DuckDBPyConnection, secret: str) -> int:
     `privacy.erased_customers`; every erased record is hashed into the register."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE hit AS
-        SELECT DISTINCT c.customer_id
-        FROM identity.record_clusters c
-        JOIN intermediate.int_identity__record_keys k USING (source, source_record_id)
-        JOIN {REGISTER} r ON r.kind = 'key' AND r.key_hash = {_digest("k.key_type || ':' || k.key_value")}
-        WHERE c.customer_id IS NOT NULL
-        UNION
-        SELECT DISTINCT c.customer_id
-        FROM identity.record_clusters c
-        JOIN {REGISTER} r ON r.kind = 'record' AND r.key_hash = {_digest("c.source || ':' || c.source_record_id")}
-        WHERE c.customer_id IS NOT NULL""", {"salt": secret})
+        SELECT customer_id, min(requested_at) AS requested_at FROM (
+            SELECT c.customer_id, r.requested_at
+            FROM identity.record_clusters c
+            JOIN intermediate.int_identity__record_keys k USING (source, source_record_id)
+            JOIN {REGISTER} r ON r.kind = 'key' AND r.key_hash = {_digest("k.key_type || ':' || k.key_value")}
+            WHERE c.customer_id IS NOT NULL
+            UNION ALL
+            SELECT c.customer_id, r.requested_at
+            FROM identity.record_clusters c
+            JOIN {REGISTER} r ON r.kind = 'record' AND r.key_hash = {_digest("c.source || ':' || c.source_record_id")}
+            WHERE c.customer_id IS NOT NULL)
+        GROUP BY customer_id""", {"salt": secret})
     con.execute("""
         CREATE OR REPLACE TEMP TABLE erased AS
-        SELECT c.source, c.source_record_id FROM identity.record_clusters c JOIN hit USING (customer_id)""")
-    con.execute(f"CREATE OR REPLACE TABLE {ERASED_CUSTOMERS} AS SELECT customer_id FROM hit")
-    con.execute(f"""INSERT OR IGNORE INTO {REGISTER}
-        SELECT DISTINCT 'record', {_digest("source || ':' || source_record_id")}, now()::TIMESTAMP FROM erased""",
-                {"salt": secret})
+        SELECT c.source, c.source_record_id, hit.requested_at
+        FROM identity.record_clusters c JOIN hit USING (customer_id)""")
+    con.execute(f"CREATE OR REPLACE TABLE {ERASED_CUSTOMERS} AS SELECT customer_id, requested_at FROM hit")
+    con.execute(f"""INSERT OR IGNORE INTO {REGISTER} (kind, key_hash, registered_at, requested_at)
+        SELECT 'record', {_digest("source || ':' || source_record_id")}, now()::TIMESTAMP, min(requested_at)
+        FROM erased GROUP BY ALL""", {"salt": secret})
     return con.execute("SELECT count(*) FROM erased").fetchall()[0][0]
 
 

@@ -149,6 +149,35 @@ def _privacy_people(landing_dir, truth_dir) -> dict[str, set]:
     return {kind: set(group["person_id"]) for kind, group in found.groupby("request_type")}
 
 
+def test_tonight_consent_is_the_latest_statement_of_each_channel(refreshed):
+    """dim_customer's consents follow the consent history: the latest statement of the channel wins
+    (an ESP unsubscribe after a CRM opt-in withdraws it), false when nobody ever stated one."""
+    got = published(refreshed, """
+        SELECT d.customer_id, ch.channel,
+               CASE ch.channel WHEN 'email' THEN d.consent_email WHEN 'sms' THEN d.consent_sms
+                    ELSE d.consent_post END AS in_dim,
+               coalesce(h.is_consented, false) AS latest_statement,
+               h.statement_source
+        FROM marts.dim_customer d
+        CROSS JOIN (SELECT unnest(['email', 'sms', 'post']) AS channel) ch
+        LEFT JOIN marts.customer_consent_history h
+          ON h.customer_id = d.customer_id AND h.channel = ch.channel AND h.is_latest""")
+    wrong = got[got["in_dim"] != got["latest_statement"]]
+    assert wrong.empty, f"{len(wrong)} customer-channels disagree with their latest consent statement"
+    # the case the rule exists for is in the data: consents withdrawn by an unsubscribe
+    assert (got["statement_source"] == "esp_unsubscribe").sum() > 0
+    # an erasure or an objection is the last word on every channel: nothing after it brings a consent back
+    gdpr = published(refreshed, """
+        SELECT d.customer_id, d.is_erased, h.channel, h.is_consented, h.statement_source, h.is_latest
+        FROM marts.dim_customer d
+        JOIN marts.customer_consent_history h ON h.customer_id = d.customer_id
+        WHERE d.is_erased OR d.is_objected""")
+    assert gdpr["is_erased"].any()
+    assert not gdpr.loc[gdpr["is_latest"], "is_consented"].any()
+    # the erasure is dated in the history although its identifiers were blanked
+    assert (gdpr["statement_source"] == "erasure").any()
+
+
 def test_audience_never_contains_an_objecting_or_erased_person(refreshed, landing):
     landing_dir, truth_dir = landing
     people = _privacy_people(landing_dir, truth_dir)

@@ -1,17 +1,8 @@
 -- One row per resolved person. Erased people keep their row (their facts stay, anonymous)
--- but lose every personal attribute; people who objected lose every consent.
+-- but lose every personal attribute; people who objected lose every consent. Consents come from the
+-- golden record: the most recent consent event of each channel (CRM, form, partner append, unsubscribe).
 with golden as (
     select * from {{ ref('int_customer__golden_record') }}
-),
-
-crm_consents as (
-    select c.customer_id,
-        bool_or(m.consent_email) as consent_email,
-        bool_or(m.consent_sms) as consent_sms,
-        bool_or(m.consent_post) as consent_post
-    from {{ source('identity', 'record_clusters') }} c
-    join {{ ref('stg_crm__customers') }} m on c.source = 'crm' and c.source_record_id = m.crm_id
-    group by c.customer_id
 ),
 
 crm_declared as (
@@ -20,13 +11,6 @@ crm_declared as (
     from {{ source('identity', 'record_clusters') }} c
     join {{ ref('stg_crm__customers') }} m on c.source = 'crm' and c.source_record_id = m.crm_id
     qualify row_number() over (partition by c.customer_id order by m.updated_at desc, m.crm_id) = 1
-),
-
-form_opt_ins as (
-    select c.customer_id, bool_or(s.opt_in) as opt_in
-    from {{ source('identity', 'record_clusters') }} c
-    join {{ ref('stg_forms__signups') }} s on c.source = 'forms' and c.source_record_id = s.signup_id
-    group by c.customer_id
 ),
 
 privacy as (
@@ -50,7 +34,7 @@ select
     case when coalesce(p.is_erased, false) then null else g.country end as country,
     {% for channel in ['email', 'sms', 'post'] %}
     case when coalesce(p.is_erased, false) or coalesce(p.is_objected, false) then false
-         else coalesce(cc.consent_{{ channel }}{% if channel == 'email' %}, fo.opt_in{% endif %}, false)
+         else coalesce(g.consent_{{ channel }}, false)
     end as consent_{{ channel }},
     {% endfor %}
     g.first_seen_at,
@@ -64,8 +48,6 @@ select
     coalesce(p.is_objected, false) as is_objected,
     h.household_id
 from golden g
-left join crm_consents cc using (customer_id)
-left join form_opt_ins fo using (customer_id)
 left join crm_declared d using (customer_id)
 left join privacy p using (customer_id)
 left join households h using (customer_id)
