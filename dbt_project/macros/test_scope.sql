@@ -2,8 +2,8 @@
 
     A model whose config has `meta: {test_window_column: <date column>}` has its row-level tests
     (not_null, unique, accepted_values, unique_combination, between) run on the rows of the
-    night's window only (`<date column> >= incremental_window_start()`) when var
-    whole_table_tests is false; the orchestrator sets it so on ordinary nights. On whole-scope
+    night's window only (`<date column> >= incremental_window_start()`) when
+    whole_table_tests() is false; the orchestrator sets it so on ordinary nights. On whole-scope
     nights (full refresh, first build, Sundays, replays, missed nights) and in a hand-run
     `dbt build` (the default, true) they test the whole table.
 
@@ -41,6 +41,12 @@
     {{ return(graph.nodes[attached].config.meta.get('test_window_column')) }}
 {%- endmacro %}
 
+{#- var whole_table_tests when given, else DATAMART_DBT_WHOLE_TABLE_TESTS (set by the orchestrator,
+    read at run time like the night, see night_date()), else true. -#}
 {% macro whole_table_tests() -%}
-    {{ return(var('whole_table_tests', true) | string | lower not in ['false', '0', 'no']) }}
+    {%- set given = var('whole_table_tests', none) -%}
+    {%- if given is none -%}
+        {%- set given = env_var('DATAMART_DBT_WHOLE_TABLE_TESTS', 'true') if execute else 'true' -%}
+    {%- endif -%}
+    {{ return(given | string | lower not in ['false', '0', 'no']) }}
 {%- endmacro %}

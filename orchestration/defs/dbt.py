@@ -19,7 +19,8 @@ night that does not follow the last one built (a replay, missed nights), or when
   `whole_table_tests`); relationships and every small table are always tested whole;
 - dagster-dbt's column metadata fetch (the built tables' column types and column-level lineage,
   ~160 s at 200k customers whatever the night). The column schema documented in the dbt YAML is
-  on every asset's definition either way.
+  on every asset's definition either way;
+- the dbt unit tests (they test the SQL, which only a deployment changes, not the data).
 The launchpad (`whole_table_tests`, `column_metadata`) and DATAMART_WHOLE_TABLE_TESTS /
 DATAMART_DBT_COLUMN_METADATA (1 or 0) force either on or off.
 """
@@ -35,7 +36,7 @@ from typing import Any, Mapping
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from ..resources import DatamartResource, dbt_project
+from ..resources import DBT_ADAPTER_WANTED, DatamartResource, dbt_project
 from .ingestion import OWNER, WAREHOUSE_POOL
 
 
@@ -135,12 +136,19 @@ def night_scope(as_of: dt.date, last_built: dt.date | None, config: DbtBuildConf
                       column_metadata=pick("column_metadata", "DATAMART_DBT_COLUMN_METADATA"))
 
 
-def dbt_vars(as_of: str, config: DbtBuildConfig | None = None, scope: NightScope | None = None) -> dict:
-    """The vars passed to dbt: the night, the tests' scope, then every tunable set in the launchpad
-    or the environment."""
-    out: dict = {"as_of": as_of}
+def dbt_env(as_of: str, scope: NightScope | None = None) -> dict[str, str]:
+    """The night and the tests' scope reach dbt as environment variables read at run time
+    (macros night_date, whole_table_tests): constant --vars keep dbt's partial parsing valid from
+    one night to the next, a changed --vars would re-parse the whole project every night."""
+    env = {"DATAMART_DBT_AS_OF": as_of}
     if scope is not None:
-        out["whole_table_tests"] = scope.whole_table_tests
+        env["DATAMART_DBT_WHOLE_TABLE_TESTS"] = "true" if scope.whole_table_tests else "false"
+    return env
+
+
+def dbt_vars(config: DbtBuildConfig | None = None) -> dict:
+    """The vars passed to dbt: every tunable set in the launchpad or the environment."""
+    out: dict = {}
     for name, env in TUNABLE_VARS.items():
         value = getattr(config, name, None) if config is not None else None
         if value is None and os.environ.get(env):
@@ -150,8 +158,14 @@ def dbt_vars(as_of: str, config: DbtBuildConfig | None = None, scope: NightScope
     return out
 
 
-def dbt_args(as_of: str, config: DbtBuildConfig | None = None, scope: NightScope | None = None) -> list[str]:
-    args = ["build", "--vars", json.dumps(dbt_vars(as_of, config, scope))]
+def dbt_args(config: DbtBuildConfig | None = None, scope: NightScope | None = None) -> list[str]:
+    args = ["build"]
+    if scope is not None and not scope.whole_table_tests:
+        # dbt unit tests check the SQL, not the data: they run on whole-scope nights (and in CI)
+        args += ["--exclude-resource-type", "unit_test"]
+    tunables = dbt_vars(config)
+    if tunables:
+        args += ["--vars", json.dumps(tunables, sort_keys=True)]
     if config is not None and config.full_refresh:
         args.append("--full-refresh")
     return args
@@ -164,7 +178,12 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, datamart: Dat
     scope = night_scope(as_of, last_night_built(datamart), config)
     context.log.info(f"dbt scope tonight: whole-table tests {scope.whole_table_tests}, "
                      f"column metadata {scope.column_metadata}")
-    invocation = dbt.cli(dbt_args(as_of.isoformat(), config, scope), context=context)
+    os.environ.update(dbt_env(as_of.isoformat(), scope))
+    token = DBT_ADAPTER_WANTED.set(scope.column_metadata)
+    try:
+        invocation = dbt.cli(dbt_args(config, scope), context=context)
+    finally:
+        DBT_ADAPTER_WANTED.reset(token)
     if scope.column_metadata:
         # column types and column lineage (sqlglot) for the UI; dagster-dbt reads them through an
         # in-process dbt-duckdb connection, which must be closed before anyone else opens the file
@@ -175,10 +194,21 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, datamart: Dat
     else:
         events = list(invocation.stream())
     yield from _with_row_counts(events, datamart)
-    # dagster-dbt leaves one target folder per invocation: keep the disk clean
+    # dagster-dbt leaves one target folder per invocation: keep the disk clean, but keep its
+    # partial-parse state for the next invocation (dagster-dbt starts each one from target/)
     target = invocation.target_path
     if target.parent.name == "target" and target.exists():
+        _keep_partial_parse(target)
         shutil.rmtree(target, ignore_errors=True)
+
+
+def _keep_partial_parse(run_target) -> None:
+    state = run_target / "partial_parse.msgpack"
+    if state.exists():
+        shared = run_target.parent / "partial_parse.msgpack"
+        tmp = shared.with_name(f".{run_target.name}.msgpack")
+        shutil.copyfile(state, tmp)
+        os.replace(tmp, shared)
 
 
 def _release_dbt_duckdb() -> None:
