@@ -12,8 +12,9 @@
 4. (unless --no-full-rebuild) night 2 again with the launchpad's `full_refresh: true`: a full dbt
    rebuild at the same history, the fairest denominator of the ratio.
 
-Prints a JSON document and a markdown table: per step wall times, the dbt times (staging + marts),
-their ratio (target: incremental < 10 % of full) and the peak RSS. Personal data never printed.
+Prints a JSON document and a markdown table: per step wall and CPU times, the dbt times (staging +
+marts), their ratio (target: incremental < 10 % of full) in wall and in CPU time (steadier on a
+shared machine), the whole job's ratio and the peak RSS. Personal data never printed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import resource
 import shutil
@@ -72,22 +74,55 @@ def link_landing(source: Path, target: Path, last_day: dt.date, include_last_day
     return added
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of the subprocesses it waited for (dbt)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+class _StepCpu(logging.Handler):
+    """CPU seconds per step from Dagster's event stream (the in-process executor runs one step at a
+    time, so the deltas belong to the step; the machine is shared, CPU time is steadier than wall)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_event", None)
+        if event is None or not event.step_key:
+            return
+        if event.event_type_value == "STEP_START":
+            self.open[event.step_key] = _cpu()
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in self.open:
+            self.cpu[event.step_key] = round(_cpu() - self.open.pop(event.step_key), 1)
+
+
 def run_night(home: Path, landing: Path, as_of: dt.date, full_refresh: bool = False) -> dict:
-    """The nightly_refresh job in-process; wall time per step (seconds)."""
+    """The nightly_refresh job in-process; wall and CPU time per step (seconds)."""
     import dagster as dg
 
     from orchestration.definitions import defs
 
     os.environ.update({"DATAMART_HOME": str(home), "DATAMART_LANDING_DIR": str(landing),
                        "DATAMART_AS_OF": as_of.isoformat()})
-    run_config = {}
+    run_config: dict = {"loggers": {"step_cpu": {}}}
     if full_refresh:
-        run_config = {"ops": {step: {"config": {"full_refresh": True}} for step in DBT_STEPS}}
+        run_config["ops"] = {step: {"config": {"full_refresh": True}} for step in DBT_STEPS}
+    handler = _StepCpu()
+
+    @dg.logger
+    def step_cpu(_init_context):
+        logger = logging.Logger("bench.step_cpu", level=logging.DEBUG)
+        logger.addHandler(handler)
+        return logger
+
     instance = dg.DagsterInstance.ephemeral()
-    job = defs.resolve_job_def("nightly_refresh")
-    t0 = time.perf_counter()
+    job = defs.resolve_job_def("nightly_refresh").with_logger_defs({"step_cpu": step_cpu})
+    t0, c0 = time.perf_counter(), _cpu()
     result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, _cpu() - c0
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
         raise SystemExit(f"the night {as_of} failed at {failed}")
@@ -95,9 +130,11 @@ def run_night(home: Path, landing: Path, as_of: dt.date, full_refresh: bool = Fa
              for s in instance.get_run_step_stats(result.run_id)}
     ingestion = sum(v for k, v in steps.items() if k.startswith(("raw__", "ingest")))
     night = {"as_of": as_of.isoformat(), "full_refresh": full_refresh, "wall_s": round(wall, 1),
+             "cpu_s": round(cpu, 1),
              "dbt_s": round(sum(steps.get(s, 0.0) for s in DBT_STEPS), 1),
+             "dbt_cpu_s": round(sum(handler.cpu.get(s, 0.0) for s in DBT_STEPS), 1),
              "dbt_staging_s": steps.get("dbt_staging"), "dbt_marts_s": steps.get("dbt_marts"),
-             "ingestion_and_raw_checks_s": round(ingestion, 1), "steps": steps}
+             "ingestion_and_raw_checks_s": round(ingestion, 1), "steps": steps, "steps_cpu": handler.cpu}
     print(f"night {as_of} done: {json.dumps(night)}", file=sys.stderr, flush=True)  # partial results
     return night
 
@@ -117,11 +154,13 @@ def table_sizes(home: Path) -> dict:
 def markdown(report: dict) -> str:
     full, inc = report["full_build"], report["incremental_night"]
     rebuild = report.get("full_rebuild_same_night")
-    rows = [("night", "as of", "whole job (s)", "dbt staging (s)", "dbt marts (s)", "dbt total (s)")]
+    rows = [("night", "as of", "whole job (s)", "job CPU (s)", "dbt staging (s)", "dbt marts (s)", "dbt total (s)",
+             "dbt CPU (s)")]
     for name, r in [("1. full build (fresh home)", full), ("2. one-day incremental", inc),
                     ("2'. same night, full_refresh", rebuild)]:
         if r:
-            rows.append((name, r["as_of"], r["wall_s"], r["dbt_staging_s"], r["dbt_marts_s"], r["dbt_s"]))
+            rows.append((name, r["as_of"], r["wall_s"], r.get("cpu_s"), r["dbt_staging_s"], r["dbt_marts_s"],
+                         r["dbt_s"], r.get("dbt_cpu_s")))
     lines = ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     lines.insert(1, "|" + "---|" * len(rows[0]))
     lines.append("")
@@ -129,6 +168,8 @@ def markdown(report: dict) -> str:
                  + (f"; / full rebuild of the same night: **{report['ratio_vs_full_rebuild']:.1%}**"
                     if report.get("ratio_vs_full_rebuild") is not None else "")
                  + " (target < 10 %)")
+    lines.append(f"in CPU time: / full dbt build **{report['cpu_ratio_vs_full_build']:.1%}**; whole job / full "
+                 f"job **{report['job_ratio_vs_full_build']:.1%}** (wall), **{report['job_cpu_ratio_vs_full_build']:.1%}** (CPU)")
     return "\n".join(lines)
 
 
@@ -160,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_full_rebuild:
         report["full_rebuild_same_night"] = run_night(home, landing, last_day, full_refresh=True)
     report["ratio_vs_full_build"] = incremental["dbt_s"] / full["dbt_s"]
+    report["cpu_ratio_vs_full_build"] = incremental["dbt_cpu_s"] / full["dbt_cpu_s"]
+    report["job_ratio_vs_full_build"] = incremental["wall_s"] / full["wall_s"]
+    report["job_cpu_ratio_vs_full_build"] = incremental["cpu_s"] / full["cpu_s"]
     rebuild = report.get("full_rebuild_same_night")
     report["ratio_vs_full_rebuild"] = incremental["dbt_s"] / rebuild["dbt_s"] if rebuild else None
     report["rows"] = table_sizes(home)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from contextlib import contextmanager
+from contextvars import ContextVar
 import os
 import sys
 from typing import Optional
@@ -55,8 +56,31 @@ class DatamartResource(dg.ConfigurableResource):
         os.environ["DATAMART_WAREHOUSE_PATH"] = str(s.warehouse_path)
 
 
+# Set by a dbt step that fetches column metadata (the only use of dagster-dbt's in-process adapter).
+DBT_ADAPTER_WANTED: ContextVar[bool] = ContextVar("DBT_ADAPTER_WANTED", default=True)
+
+
+class NightDbtCliResource(DbtCliResource):
+    """DbtCliResource without two fixed costs per dbt step (~3 and ~2 CPU-s, paid whatever the
+    night): the `dbt --version` subprocess (the dbt next to this interpreter is the installed
+    dbt-core) and the in-process dbt adapter, which only the column-metadata fetch uses
+    (see DBT_ADAPTER_WANTED). Overrides two private members of dagster-dbt 0.29 (pinned)."""
+
+    @property
+    def _cli_version(self):
+        from dbt.version import __version__
+        from packaging import version
+
+        return version.parse(__version__)
+
+    def _initialize_dbt_core_adapter(self, args):
+        return super()._initialize_dbt_core_adapter(args) if DBT_ADAPTER_WANTED.get() else None
+
+
 def dbt_resource() -> DbtCliResource:
     # the dbt next to this interpreter: works without activating the virtualenv
     executable = Path(sys.executable).with_name("dbt")
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
-                          dbt_executable=str(executable) if executable.exists() else "dbt")
+    if executable.exists():
+        return NightDbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
+                                   dbt_executable=str(executable))
+    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable="dbt")

@@ -1,7 +1,17 @@
 {#- Cleaning helpers shared by the staging models. What differs per engine stays in here. -#}
 
 {% macro as_of_date() -%}
-    cast('{{ var("as_of") }}' as date)
+    cast('{{ night_date() }}' as date)
+{%- endmacro %}
+
+{#- The night (YYYY-MM-DD): var as_of when given (--vars, unit tests), else the environment
+    variable DATAMART_DBT_AS_OF, which the orchestrator sets. The variable is read only at run
+    time, so dbt's partial parsing stays valid from one night to the next (a changed --vars
+    forces a full re-parse of the project). -#}
+{% macro night_date() -%}
+    {%- set given = var('as_of', none) -%}
+    {%- if given -%}{{ return(given) }}{%- endif -%}
+    {{ return(env_var('DATAMART_DBT_AS_OF', '2100-01-01') if execute else '2100-01-01') }}
 {%- endmacro %}
 
 {% macro clean_text(col) -%}
