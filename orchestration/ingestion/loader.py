@@ -18,7 +18,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import logging
+import mmap
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +34,7 @@ from .typing_sql import SQL_TYPES, quote_ident, quote_literal, reason_expr, type
 log = logging.getLogger(__name__)
 
 FILE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(csv|jsonl)$")
-BATCH_FILES = 400
+BATCH_FILES = 2000  # a year of daily files in one batch: fewer, larger scans
 BATCH_BYTES = 512 * 1024 * 1024
 _LINE_DELIM = "\x01"  # a byte that never appears in text exports: read a file as whole lines
 META_COLUMNS = {
@@ -66,6 +69,7 @@ class LandingFile:
     hash: str = ""
     reload: bool = False
     has_blank_line: bool = False
+    first_line: bytes = b""
 
 
 @dataclass
@@ -118,17 +122,18 @@ def discover(landing_dir: Path, spec: EntitySpec, as_of: dt.date,
     return files, misnamed
 
 
-def _hash(path: Path) -> tuple[str, bool]:
-    """Content hash, and whether the file holds a blank line (it shifts line numbers)."""
-    h = hashlib.blake2b(digest_size=16)
-    blank, last = False, b"\n"
+def _hash(path: Path) -> tuple[str, bool, bytes]:
+    """Content hash, whether the file holds a blank line (it shifts line numbers), and its first
+    line (the CSV header), from one read of the file in C (mmap: no copy through Python)."""
     with path.open("rb") as fh:
-        while chunk := fh.read(1 << 22):
-            h.update(chunk)
-            probe = last + chunk
-            blank = blank or b"\n\n" in probe or b"\n\r\n" in probe
-            last = chunk[-2:]
-    return h.hexdigest(), blank
+        if os.fstat(fh.fileno()).st_size == 0:
+            return hashlib.blake2b(b"", digest_size=16).hexdigest(), False, b""
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            digest = hashlib.blake2b(mm, digest_size=16).hexdigest()
+            blank = (mm[:1] == b"\n" or mm[:2] == b"\r\n" or mm.find(b"\n\n") >= 0 or mm.find(b"\n\r\n") >= 0)
+            nl = mm.find(b"\n")
+            first = mm[: nl + 1] if nl >= 0 else mm[:]
+    return digest, blank, first
 
 
 def _previous_loads(con: duckdb.DuckDBPyConnection, spec: EntitySpec) -> dict[str, tuple]:
@@ -149,7 +154,7 @@ def _to_load(con, spec: EntitySpec, files: list[LandingFile]) -> tuple[list[Land
         if prev and prev[1] == f.size and prev[2] == f.mtime:
             skipped += 1
             continue
-        f.hash, f.has_blank_line = _hash(f.path)
+        f.hash, f.has_blank_line, f.first_line = _hash(f.path)
         if prev and prev[0] == f.hash:
             skipped += 1
             continue
@@ -160,8 +165,7 @@ def _to_load(con, spec: EntitySpec, files: list[LandingFile]) -> tuple[list[Land
 
 def _header(f: LandingFile, spec: EntitySpec) -> list[str] | None:
     """CSV header fields; None for an empty file."""
-    with f.path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
-        first = fh.readline()
+    first = io.TextIOWrapper(io.BytesIO(f.first_line), encoding="utf-8", errors="replace", newline="").readline()
     if not first.strip():
         return None
     return [c.strip().lstrip("\ufeff") for c in next(csv.reader([first], delimiter=spec.delimiter))]
@@ -171,8 +175,10 @@ def ensure_raw_table(con, spec: EntitySpec, extra_columns: list[str]) -> None:
     cols = [f"{quote_ident(f.name)} {SQL_TYPES[f.type]}" for f in spec.fields]
     cols += [f"{quote_ident(k)} {v}" for k, v in META_COLUMNS.items()]
     con.execute(f"CREATE TABLE IF NOT EXISTS {spec.raw_table} ({', '.join(cols)})")
+    if not extra_columns:
+        return
     existing = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema='raw' AND table_name=?",
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name='raw' AND table_name=?",
         [spec.name]).fetchall()}
     for extra in extra_columns:
         if extra not in existing:  # contract: extra columns are kept in raw, ignored downstream
@@ -183,26 +189,39 @@ def _file_list(files: list[LandingFile]) -> str:
     return "[" + ", ".join(quote_literal(str(f.path)) for f in files) + "]"
 
 
-def _read_lines(con, files: list[LandingFile], table: str) -> None:
-    """Every physical line of the files, numbered from 1 per file."""
+def _register_files(con, files: list[LandingFile]) -> None:
+    """The batch's files as a small table: the scans' `filename` joined to what load_log keeps
+    (a join, not a CASE over every file evaluated on every row)."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _files AS
+        SELECT unnest(?::VARCHAR[]) AS filename, unnest(?::VARCHAR[]) AS file_path,
+               unnest(?::DATE[]) AS file_date, unnest(?::VARCHAR[]) AS file_hash,
+               unnest(?::BIGINT[]) AS file_size, unnest(?::DOUBLE[]) AS file_mtime""",
+                [[str(f.path) for f in files], [f.rel for f in files], [f.file_date for f in files],
+                 [f.hash for f in files], [f.size for f in files], [f.mtime for f in files]])
+
+
+def _scan_lines(con, files: list[LandingFile], table: str) -> None:
+    """Every physical line of the files, in file order (rowid), blank ones included (as NULL)."""
     # A table created from a scan keeps the scan's order (preserve_insertion_order), so rowid
     # order is file order; CSV readers expose no row number of their own.
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {table}_scan AS
+        CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT filename, line FROM read_csv({_file_list(files)}, columns={{'line': 'VARCHAR'}},
             header=false, delim={quote_literal(_LINE_DELIM)}, quote='', escape='',
             auto_detect=false, filename=true, strict_mode=false)
     """)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT filename, line, (rowid - min(rowid) OVER (PARTITION BY filename) + 1)::BIGINT AS _line
-        FROM (SELECT rowid, * FROM {table}_scan)
-    """)
-    con.execute(f"DROP TABLE {table}_scan")
 
 
-def _stage_csv(con, spec: EntitySpec, files: list[LandingFile], header: list[str]) -> None:
-    """Parse a batch of CSV files with one header into temp table _rows (+ parser rejects in _rej)."""
+def _ordinal(table: str) -> str:
+    """`table` with `_ord`: the row's position in its file, from 1 (rowid order is file order)."""
+    return (f"(SELECT t.*, t._rid - m._first + 1 AS _ord FROM (SELECT rowid AS _rid, * FROM {table}) t "
+            f"JOIN (SELECT filename, min(rowid) AS _first FROM {table} GROUP BY filename) m USING (filename))")
+
+
+def _stage_csv(con, spec: EntitySpec, files: list[LandingFile], header: list[str]) -> str:
+    """Parse a batch of CSV files with one header into temp table _parsed (+ parser rejects in
+    _rejects); returns a relation of the parsed rows with their physical line `_line`."""
     columns = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in header) + "}"
     con.execute("DROP TABLE IF EXISTS _rej; DROP TABLE IF EXISTS _rej_scan")
     con.execute(f"""
@@ -221,75 +240,95 @@ def _stage_csv(con, spec: EntitySpec, files: list[LandingFile], header: list[str
         -- the reader reports one error per faulty column: one quarantine row per record
         QUALIFY row_number() OVER (PARTITION BY r.scan_id, r.file_id, r.line ORDER BY r.column_idx) = 1
     """)
-    ordinal = "(rowid - min(rowid) OVER (PARTITION BY filename) + 1)"
+    parsed = _ordinal("_parsed")
+    blank = [f for f in files if f.has_blank_line]
     has_rejects = con.execute("SELECT count(*) FROM _rejects").fetchall()[0][0] > 0
-    if not has_rejects and not any(f.has_blank_line for f in files):
+    if not has_rejects and not blank:
         # one record per physical line: the header is line 1
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _rows AS SELECT *, {ordinal} + 1 AS _line "
-                    f"FROM (SELECT rowid, * FROM _parsed)")
-        return
-    # Map the n-th parsed record of a file onto the n-th physical line that holds a record:
-    # not the header, not blank, not a line a rejected record started on or spilled over.
-    _read_lines(con, files, "_lines")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _rows AS
-        WITH excluded AS (
-            SELECT filename, _line + i AS _line FROM _rejects, range(span) t(i)
-        ), record_lines AS (
-            SELECT filename, _line,
-                   row_number() OVER (PARTITION BY filename ORDER BY _line) AS ordinal
-            FROM _lines
-            WHERE _line > 1 AND nullif(trim(line, chr(13) || ' '), '') IS NOT NULL
-              AND (filename, _line) NOT IN (SELECT (filename, _line) FROM excluded)
-        ), parsed AS (
-            SELECT *, {ordinal} AS ordinal FROM (SELECT rowid, * FROM _parsed)
-        )
-        SELECT p.* EXCLUDE (ordinal), coalesce(l._line, p.ordinal + 1) AS _line
-        FROM parsed p LEFT JOIN record_lines l USING (filename, ordinal)
-    """)
+        return f"(SELECT *, _ord + 1 AS _line FROM {parsed})"
+    # The n-th parsed record of a file sits on the n-th physical line that holds a record: not
+    # the header, not blank, not a line a rejected record started on or spilled over.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _excluded AS
+        SELECT DISTINCT filename, _line + i AS _line FROM _rejects, range(span) t(i)""")
+    # Files without blank lines: from the rejected lines alone, no second read. With the
+    # excluded lines e_1 < e_2 < ... of a file, c_j = e_j - j - 1 records precede e_j, so record
+    # n is on line n + 1 + #{j : c_j < n} (an as-of join on c finds that count).
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _shift AS
+        SELECT filename, c, max(j) AS k FROM (
+            SELECT filename, j, _line - j - 1 AS c
+            FROM (SELECT filename, _line, row_number() OVER (PARTITION BY filename ORDER BY _line) AS j
+                  FROM _excluded))
+        GROUP BY filename, c""")
+    by_lines = "NULL::BIGINT"
+    if blank:
+        # Files with blank lines (rare): number their physical lines in a second read.
+        _scan_lines(con, blank, "_lines")
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _linemap AS
+            SELECT filename, _ord + 0 AS _line,
+                   row_number() OVER (PARTITION BY filename ORDER BY _ord) AS _rec
+            FROM {_ordinal('_lines')} l
+            WHERE _ord > 1 AND nullif(trim(line, chr(13) || ' '), '') IS NOT NULL
+              AND (filename, _ord) NOT IN (SELECT (filename, _line) FROM _excluded)
+        """)
+        by_lines = "(SELECT m._line FROM _linemap m WHERE m.filename = p.filename AND m._rec = p._ord)"
+    return f"""(SELECT p.* EXCLUDE (_k), coalesce({by_lines}, p._ord + 1 + coalesce(p._k, 0)) AS _line
+               FROM (SELECT p.*, s.k AS _k FROM {parsed} p
+                     ASOF LEFT JOIN _shift s ON p.filename = s.filename AND p._ord > s.c) p)"""
 
 
-def _stage_jsonl(con, spec: EntitySpec, files: list[LandingFile]) -> None:
-    """Read jsonl files line by line into _rows; invalid JSON lines become rejects."""
-    _read_lines(con, files, "_lines")
+def _stage_jsonl(con, spec: EntitySpec, files: list[LandingFile]) -> str:
+    """Read jsonl files line by line; returns a relation of the non-blank lines with `_line`,
+    `_record` (the line), `_valid` (a JSON object) and the fields as VARCHAR."""
+    _scan_lines(con, files, "_lines")
+    valid = "CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END"
     fields = ", ".join(
-        (f"json_extract(_j, '$.{f.name}')::VARCHAR AS {quote_ident(f.name)}" if f.type == "json"
-         else f"json_extract_string(_j, '$.{f.name}') AS {quote_ident(f.name)}")
+        (f"CASE WHEN _valid THEN json_extract(line, '$.{f.name}')::VARCHAR END AS {quote_ident(f.name)}"
+         if f.type == "json" else
+         f"CASE WHEN _valid THEN json_extract_string(line, '$.{f.name}') END AS {quote_ident(f.name)}")
         for f in spec.fields
     )
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _jl AS
-        SELECT filename, _line, line,
-               CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' THEN line::JSON END AS _j
-        FROM _lines WHERE nullif(trim(line, chr(13) || ' '), '') IS NOT NULL
-    """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _rejects AS
-        SELECT filename, _line, 'unparseable: invalid JSON object' AS reason, line AS record
-        FROM _jl WHERE _j IS NULL
-    """)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _rows AS SELECT filename, _line, line AS _record, {fields} "
-                f"FROM _jl WHERE _j IS NOT NULL")
+    return f"""(SELECT filename, _line, line AS _record, _valid, {fields}
+               FROM (SELECT filename, _ord AS _line, line, {valid} AS _valid FROM {_ordinal('_lines')}
+                     WHERE nullif(trim(line, chr(13) || ' '), '') IS NOT NULL))"""
 
 
 def _load_batch(con, spec: EntitySpec, files: list[LandingFile], header: list[str] | None,
                 load_id: str, loaded_at: dt.datetime) -> dict[str, tuple[int, int, int]]:
-    """Load one batch inside the caller's transaction; returns per-file (read, loaded, quarantined)."""
+    """Load one batch inside the caller's transaction; returns per-file (read, loaded, quarantined).
+
+    The rows are typed and judged in one pass into _judged (typed values, file, line, reason,
+    and the raw record of the bad rows only); raw and quarantine are then plain copies of it."""
+    _register_files(con, files)
     if spec.fmt == "csv":
-        _stage_csv(con, spec, files, header)
+        rows = _stage_csv(con, spec, files, header)
         extras = [c for c in header if c not in spec.column_names]
         record = "to_json(struct_pack(" + ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in header) + "))::VARCHAR"
+        unparseable = None
     else:
-        _stage_jsonl(con, spec, files)
+        rows = _stage_jsonl(con, spec, files)
         extras, record = [], "_record"
+        unparseable = "'unparseable: invalid JSON object'"
     ensure_raw_table(con, spec, extras)
-    paths = {str(f.path): f for f in files}
-    rel_case = "CASE filename " + " ".join(
-        f"WHEN {quote_literal(p)} THEN {quote_literal(f.rel)}" for p, f in paths.items()) + " END"
-    date_case = "CASE filename " + " ".join(
-        f"WHEN {quote_literal(p)} THEN DATE {quote_literal(f.file_date.isoformat())}"
-        for p, f in paths.items()) + " END"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _judged AS SELECT *, {reason_expr(spec)} AS _reason FROM _rows")
+
+    typed_name = {f.name: f"__t{i}" for i, f in enumerate(spec.fields)}
+    typed = ", ".join(f"{typed_expr(f, quote_ident(f.name), spec.decimal_comma)} AS {typed_name[f.name]}"
+                      for f in spec.fields)
+    reason = reason_expr(spec, typed_col=lambda name: typed_name[name])
+    if unparseable:
+        reason = f"CASE WHEN _valid THEN {reason} ELSE {unparseable} END"
+    final = ", ".join(f"{typed_name[f.name]} AS {quote_ident(f.name)}" for f in spec.fields)
+    extra_sel = "".join(f", {quote_ident(c)}" for c in extras)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _judged AS
+        SELECT {final}{extra_sel}, _file_path, _file_date, _line, _reason,
+               CASE WHEN _reason IS NOT NULL THEN {record} END AS _record
+        FROM (SELECT *, {reason} AS _reason
+              FROM (SELECT r.*, {typed}, f.file_path AS _file_path, f.file_date AS _file_date
+                    FROM {rows} r JOIN _files f USING (filename)))
+    """)
 
     reloads = [f.rel for f in files if f.reload]
     if reloads:  # a changed file replaces everything it delivered before
@@ -297,35 +336,36 @@ def _load_batch(con, spec: EntitySpec, files: list[LandingFile], header: list[st
         con.execute(f"DELETE FROM {spec.raw_table} WHERE _file_path IN ({rel_list})")
         con.execute(f"DELETE FROM quarantine.rejected_rows WHERE file_path IN ({rel_list})")
 
-    typed = ", ".join(f"{typed_expr(f, quote_ident(f.name), spec.decimal_comma)} AS {quote_ident(f.name)}"
-                      for f in spec.fields)
-    extra_sel = "".join(f", {quote_ident(c)}" for c in extras)
+    names = ", ".join(quote_ident(c) for c in [*spec.column_names, *extras])
     con.execute(f"""
         INSERT INTO {spec.raw_table} BY NAME
-        SELECT {typed}{extra_sel}, {rel_case} AS _file_path, {date_case} AS _file_date,
-               _line, ? AS _load_id, ?::TIMESTAMP AS _loaded_at
+        SELECT {names}, _file_path, _file_date, _line,
+               ? AS _load_id, ?::TIMESTAMP AS _loaded_at
         FROM _judged WHERE _reason IS NULL
     """, [load_id, loaded_at])
+    rejects = ("" if spec.fmt != "csv" else """
+        UNION ALL
+        SELECT ?, ?, f.file_path, r._line, r.reason, r.record, ?, ?::TIMESTAMP
+        FROM _rejects r JOIN _files f USING (filename)""")
     con.execute(f"""
         INSERT INTO quarantine.rejected_rows
-        SELECT ?, ?, {rel_case}, _line, _reason, {record}, ?, ?::TIMESTAMP FROM _judged WHERE _reason IS NOT NULL
-        UNION ALL
-        SELECT ?, ?, {rel_case}, _line, reason, record, ?, ?::TIMESTAMP FROM _rejects
-    """, [spec.source, spec.entity, load_id, loaded_at] * 2)
-    counts = con.execute("""
-        SELECT filename, count(*) FILTER (WHERE _reason IS NULL), count(*) FILTER (WHERE _reason IS NOT NULL)
-        FROM _judged GROUP BY filename
+        SELECT ?, ?, _file_path, _line, _reason, _record, ?, ?::TIMESTAMP FROM _judged WHERE _reason IS NOT NULL
+        {rejects}
+    """, [spec.source, spec.entity, load_id, loaded_at] * (2 if spec.fmt == "csv" else 1))
+    rejected = ("SELECT filename, count(*) AS n FROM _rejects GROUP BY filename" if spec.fmt == "csv"
+                else "SELECT NULL::VARCHAR AS filename, 0::BIGINT AS n WHERE false")
+    counts = con.execute(f"""
+        SELECT f.filename, coalesce(j.ok, 0) + coalesce(j.bad, 0) + coalesce(r.n, 0),
+               coalesce(j.ok, 0), coalesce(j.bad, 0) + coalesce(r.n, 0)
+        FROM _files f
+        LEFT JOIN (SELECT _file_path AS file_path, count(*) FILTER (WHERE _reason IS NULL) AS ok,
+                          count(*) FILTER (WHERE _reason IS NOT NULL) AS bad
+                   FROM _judged GROUP BY _file_path) j USING (file_path)
+        LEFT JOIN ({rejected}) r USING (filename)
     """).fetchall()
-    rejected = dict(con.execute("SELECT filename, count(*) FROM _rejects GROUP BY filename").fetchall())
-    out = {p: (0, 0, 0) for p in paths}
-    for filename, ok, bad in counts:
-        out[filename] = (ok + bad, ok, bad)
-    for filename, n in rejected.items():
-        read, ok, bad = out[filename]
-        out[filename] = (read + n, ok, bad + n)
-    for t in ("_parsed", "_rows", "_judged", "_rejects", "_lines", "_jl", "_rej", "_rej_scan"):
+    for t in ("_parsed", "_judged", "_rejects", "_lines", "_excluded", "_shift", "_linemap", "_rej", "_rej_scan"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
-    return out
+    return {filename: (read, ok, bad) for filename, read, ok, bad in counts}
 
 
 def _log(con, spec, f: LandingFile, load_id, loaded_at, read, ok, bad, status, message=None) -> None:
@@ -334,6 +374,20 @@ def _log(con, spec, f: LandingFile, load_id, loaded_at, read, ok, bad, status, m
         [load_id, spec.source, spec.entity, f.rel, f.file_date, f.hash, f.size, f.mtime,
          read, ok, bad, status, message, loaded_at],
     )
+
+
+def _log_batch(con, spec, files: list[LandingFile], counts, load_id, loaded_at) -> None:
+    """One load_log row per file of a loaded batch, in one statement."""
+    order = [str(f.path) for f in files]
+    con.execute("""
+        INSERT INTO audit.load_log
+        SELECT ?, ?, ?, f.file_path, f.file_date, f.file_hash, f.file_size, f.file_mtime,
+               c.r, c.o, c.b, 'loaded', NULL, ?::TIMESTAMP
+        FROM (SELECT unnest(?::VARCHAR[]) AS filename, unnest(?::BIGINT[]) AS r,
+                     unnest(?::BIGINT[]) AS o, unnest(?::BIGINT[]) AS b) c
+        JOIN _files f USING (filename)
+    """, [load_id, spec.source, spec.entity, loaded_at, order,
+          [counts[p][0] for p in order], [counts[p][1] for p in order], [counts[p][2] for p in order]])
 
 
 def _safe_error(exc: Exception) -> str:
@@ -451,9 +505,8 @@ def _attempt(con, spec, batch, header, load_id, loaded_at, result) -> list[Landi
 def _run_batch(con, spec, batch, header, load_id, loaded_at, result: EntityLoad) -> None:
     con.execute("BEGIN")
     counts = _load_batch(con, spec, batch, header, load_id, loaded_at)
-    for f in batch:
-        read, ok, bad = counts[str(f.path)]
-        _log(con, spec, f, load_id, loaded_at, read, ok, bad, "loaded")
+    _log_batch(con, spec, batch, counts, load_id, loaded_at)
+    con.execute("DROP TABLE IF EXISTS _files")
     con.execute("COMMIT")
     for f in batch:
         read, ok, bad = counts[str(f.path)]

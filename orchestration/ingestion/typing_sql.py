@@ -45,8 +45,15 @@ def typed_expr(f: Field, value: str, decimal_comma: bool = False) -> str:
     if f.type == "timestamp":
         # Naive timestamps are Europe/Paris local time (contract). The session time zone is
         # Europe/Paris, so a naive string is read as Paris time and one with an offset is
-        # converted; both come out as Paris local wall-clock time.
-        return f"timezone('Europe/Paris', try_cast({v} AS TIMESTAMPTZ))"
+        # converted; both come out as Paris local wall-clock time. The time-zone conversion
+        # is the costly part, and for a naive ISO string it is the identity, except inside a
+        # daylight-saving gap (Paris changes clocks at 02:00-03:00): a string with nothing but
+        # digits, ':', '.', ' ' and 'T' after its date and a parsed hour outside 01-03 takes
+        # the plain cast; every other string takes the time-zone path, as before.
+        icu = f"timezone('Europe/Paris', try_cast({v} AS TIMESTAMPTZ))"
+        plain = f"try_cast({v} AS TIMESTAMP)"
+        naive = f"translate(substr({v}, 11), '0123456789:. T', '') = ''"
+        return (f"CASE WHEN {naive} AND hour({plain}) NOT IN (1, 2, 3) THEN {plain} ELSE {icu} END")
     if f.type == "bool":
         return (f"CASE lower({v}) WHEN 'true' THEN true WHEN '1' THEN true "
                 f"WHEN 'false' THEN false WHEN '0' THEN false END")
@@ -55,10 +62,11 @@ def typed_expr(f: Field, value: str, decimal_comma: bool = False) -> str:
     raise ValueError(f"unknown field type {f.type!r} for {f.name}")
 
 
-def _item_rules(f: Field, value: str) -> list[tuple[str, str]]:
-    """Rules on the objects of a JSON array field (order lines)."""
-    items = f"json_extract(CAST({value} AS JSON), '$[*]')"
-    rules = [(f"coalesce(json_array_length(CAST({value} AS JSON)), 0) = 0", f"missing_required: {f.name}")]
+def _item_rules(f: Field, value: str, typed: str | None = None) -> list[tuple[str, str]]:
+    """Rules on the objects of a JSON array field (order lines); `typed` is the field's JSON value."""
+    doc = typed or f"CAST({value} AS JSON)"
+    items = f"json_extract({doc}, '$[*]')"
+    rules = [(f"coalesce(json_array_length({doc}), 0) = 0", f"missing_required: {f.name}")]
     for item in f.items:
         x = f"(x ->> '{item.name}')"
         typed = typed_expr(item, x)
@@ -76,12 +84,14 @@ def _item_rules(f: Field, value: str) -> list[tuple[str, str]]:
     return rules
 
 
-def reason_expr(spec: EntitySpec, col=quote_ident) -> str:
-    """First reason a row is bad, or NULL. Reasons name columns, never values (personal data)."""
+def reason_expr(spec: EntitySpec, col=quote_ident, typed_col=None) -> str:
+    """First reason a row is bad, or NULL. Reasons name columns, never values (personal data).
+    `col(name)` is the raw VARCHAR value; `typed_col(name)`, when given, a column that already
+    holds `typed_expr` of it (typing is then done once, not again for the judgement)."""
     rules: list[tuple[str, str]] = []
     for f in spec.fields:
         raw = col(f.name)
-        typed = typed_expr(f, raw, spec.decimal_comma)
+        typed = typed_col(f.name) if typed_col else typed_expr(f, raw, spec.decimal_comma)
         if f.required:
             rules.append((f"{blank_to_null(raw)} IS NULL", f"missing_required: {f.name}"))
             rules.append((f"{typed} IS NULL", f"bad_type: {f.name} is not {f.type}"))
@@ -92,7 +102,8 @@ def reason_expr(spec: EntitySpec, col=quote_ident) -> str:
             rules.append((f"{typed} < 0", f"negative_price: {f.name}"))
         if f.items:
             # only meaningful once the array itself parsed
-            rules.extend((f"{typed} IS NOT NULL AND ({cond})", why) for cond, why in _item_rules(f, raw))
+            rules.extend((f"{typed} IS NOT NULL AND ({cond})", why)
+                         for cond, why in _item_rules(f, raw, typed if typed_col else None))
     if spec.currency_field:
         cur = blank_to_null(col(spec.currency_field))
         rules.append((f"{cur} IS NOT NULL AND upper({cur}) <> 'EUR'",
