@@ -29,7 +29,8 @@ from pathlib import Path
 import duckdb
 
 from .specs import EntitySpec
-from .typing_sql import SQL_TYPES, quote_ident, quote_literal, reason_expr, typed_expr
+from .typing_sql import (SQL_TYPES, blank_to_null, judged_fields, quote_ident, quote_literal, reason_expr,
+                         typed_expr)
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,10 @@ FILE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(csv|jsonl)$")
 BATCH_FILES = 2000  # a year of daily files in one batch: fewer, larger scans
 BATCH_BYTES = 512 * 1024 * 1024
 _LINE_DELIM = "\x01"  # a byte that never appears in text exports: read a file as whole lines
+# a line holds something besides spaces and CR; trim() walks the whole (long) line, so only
+# lines that start with a space or CR are trimmed
+_NOT_BLANK = ("CASE WHEN line IS NULL THEN false WHEN left(line, 1) NOT IN (' ', chr(13)) THEN true "
+              "ELSE nullif(trim(line, chr(13) || ' '), '') IS NOT NULL END")
 META_COLUMNS = {
     "_file_path": "VARCHAR", "_file_date": "DATE", "_line": "BIGINT",
     "_load_id": "VARCHAR", "_loaded_at": "TIMESTAMP",
@@ -190,53 +195,57 @@ def _file_list(files: list[LandingFile]) -> str:
 
 
 def _register_files(con, files: list[LandingFile]) -> None:
-    """The batch's files as a small table: the scans' `filename` joined to what load_log keeps
-    (a join, not a CASE over every file evaluated on every row)."""
+    """The batch's files as a small table: `_fi`, the scans' `file_index` (position in the batch),
+    joined to the path and what load_log keeps (a join, not a CASE over every file evaluated on
+    every row; rows carry an integer, not their file's path)."""
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _files AS
-        SELECT unnest(?::VARCHAR[]) AS filename, unnest(?::VARCHAR[]) AS file_path,
+        SELECT unnest(range(?))::UBIGINT AS _fi, unnest(?::VARCHAR[]) AS filename, unnest(?::VARCHAR[]) AS file_path,
                unnest(?::DATE[]) AS file_date, unnest(?::VARCHAR[]) AS file_hash,
                unnest(?::BIGINT[]) AS file_size, unnest(?::DOUBLE[]) AS file_mtime""",
-                [[str(f.path) for f in files], [f.rel for f in files], [f.file_date for f in files],
+                [len(files), [str(f.path) for f in files], [f.rel for f in files], [f.file_date for f in files],
                  [f.hash for f in files], [f.size for f in files], [f.mtime for f in files]])
 
 
-def _scan_lines(con, files: list[LandingFile], table: str) -> None:
-    """Every physical line of the files, in file order (rowid), blank ones included (as NULL)."""
+def _scan_lines(con, files: list[LandingFile], table: str, subset: bool = False) -> None:
+    """Every physical line of the files, in file order (rowid), blank ones included (as NULL),
+    with `_fi` the file's index in the batch (`subset`: the files are only some of the batch)."""
     # A table created from a scan keeps the scan's order (preserve_insertion_order), so rowid
     # order is file order; CSV readers expose no row number of their own.
+    fi = ("(SELECT _fi FROM _files f WHERE f.filename = s.filename)" if subset else "file_index")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT filename, line FROM read_csv({_file_list(files)}, columns={{'line': 'VARCHAR'}},
+        SELECT {fi} AS _fi, line FROM read_csv({_file_list(files)}, columns={{'line': 'VARCHAR'}},
             header=false, delim={quote_literal(_LINE_DELIM)}, quote='', escape='',
-            auto_detect=false, filename=true, strict_mode=false)
+            auto_detect=false, filename={'true' if subset else 'false'}, strict_mode=false) s
     """)
 
 
 def _ordinal(table: str) -> str:
     """`table` with `_ord`: the row's position in its file, from 1 (rowid order is file order)."""
     return (f"(SELECT t.*, t._rid - m._first + 1 AS _ord FROM (SELECT rowid AS _rid, * FROM {table}) t "
-            f"JOIN (SELECT filename, min(rowid) AS _first FROM {table} GROUP BY filename) m USING (filename))")
+            f"JOIN (SELECT _fi, min(rowid) AS _first FROM {table} GROUP BY _fi) m USING (_fi))")
 
 
 def _stage_csv(con, spec: EntitySpec, files: list[LandingFile], header: list[str]) -> str:
     """Parse a batch of CSV files with one header into temp table _parsed (+ parser rejects in
-    _rejects); returns a relation of the parsed rows with their physical line `_line`."""
+    _rejects); returns a relation of the parsed rows with their row id `_rid` in _parsed and their
+    physical line `_line`."""
     columns = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in header) + "}"
     con.execute("DROP TABLE IF EXISTS _rej; DROP TABLE IF EXISTS _rej_scan")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _parsed AS
-        SELECT * FROM read_csv({_file_list(files)}, columns={columns}, header=true,
+        SELECT file_index AS _fi, * FROM read_csv({_file_list(files)}, columns={columns}, header=true,
             delim={quote_literal(spec.delimiter)}, quote='"', escape='"', auto_detect=false,
-            filename=true, ignore_errors=true, store_rejects=true,
+            ignore_errors=true, store_rejects=true,
             rejects_table='_rej', rejects_scan='_rej_scan', strict_mode=true)
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _rejects AS
-        SELECT s.file_path AS filename, r.line AS _line,
+        SELECT f._fi, r.line AS _line,
                'unparseable: ' || lower(r.error_type) AS reason, r.csv_line AS record,
                greatest(1, len(string_split(trim(r.csv_line, chr(10) || chr(13)), chr(10)))) AS span
-        FROM _rej r JOIN _rej_scan s USING (scan_id, file_id)
+        FROM _rej r JOIN _rej_scan s USING (scan_id, file_id) JOIN _files f ON f.filename = s.file_path
         -- the reader reports one error per faulty column: one quarantine row per record
         QUALIFY row_number() OVER (PARTITION BY r.scan_id, r.file_id, r.line ORDER BY r.column_idx) = 1
     """)
@@ -250,85 +259,102 @@ def _stage_csv(con, spec: EntitySpec, files: list[LandingFile], header: list[str
     # the header, not blank, not a line a rejected record started on or spilled over.
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _excluded AS
-        SELECT DISTINCT filename, _line + i AS _line FROM _rejects, range(span) t(i)""")
+        SELECT DISTINCT _fi, _line + i AS _line FROM _rejects, range(span) t(i)""")
     # Files without blank lines: from the rejected lines alone, no second read. With the
     # excluded lines e_1 < e_2 < ... of a file, c_j = e_j - j - 1 records precede e_j, so record
-    # n is on line n + 1 + #{j : c_j < n} (an as-of join on c finds that count).
+    # n is on line n + 1 + k(n), k(n) = #{j : c_j < n}: constant between two c's. Each such
+    # segment of records is spelled out by row id (rows of files without rejects need nothing).
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _shift AS
-        SELECT filename, c, max(j) AS k FROM (
-            SELECT filename, j, _line - j - 1 AS c
-            FROM (SELECT filename, _line, row_number() OVER (PARTITION BY filename ORDER BY _line) AS j
-                  FROM _excluded))
-        GROUP BY filename, c""")
+        SELECT _fi, c, max(j) AS k FROM (
+            SELECT _fi, j, _line - j - 1 AS c
+            FROM (SELECT _fi, _line, row_number() OVER (PARTITION BY _fi ORDER BY _line) AS j FROM _excluded))
+        GROUP BY _fi, c""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _rowshift AS
+        SELECT _first + unnest(range(lo::BIGINT, least(hi, _count)::BIGINT)) AS _rid, k AS _k
+        FROM (SELECT _fi, c AS lo, k, lead(c, 1, 9223372036854775806) OVER (PARTITION BY _fi ORDER BY c) AS hi
+              FROM _shift)
+        JOIN (SELECT _fi, min(rowid) AS _first, count(*) AS _count FROM _parsed GROUP BY _fi) USING (_fi)
+        WHERE lo < _count""")
     by_lines = "NULL::BIGINT"
     if blank:
         # Files with blank lines (rare): number their physical lines in a second read.
-        _scan_lines(con, blank, "_lines")
+        _scan_lines(con, blank, "_lines", subset=True)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _linemap AS
-            SELECT filename, _ord + 0 AS _line,
-                   row_number() OVER (PARTITION BY filename ORDER BY _ord) AS _rec
+            SELECT _fi, _ord + 0 AS _line,
+                   row_number() OVER (PARTITION BY _fi ORDER BY _ord) AS _rec
             FROM {_ordinal('_lines')} l
-            WHERE _ord > 1 AND nullif(trim(line, chr(13) || ' '), '') IS NOT NULL
-              AND (filename, _ord) NOT IN (SELECT (filename, _line) FROM _excluded)
+            WHERE _ord > 1 AND {_NOT_BLANK}
+              AND (_fi, _ord) NOT IN (SELECT (_fi, _line) FROM _excluded)
         """)
-        by_lines = "(SELECT m._line FROM _linemap m WHERE m.filename = p.filename AND m._rec = p._ord)"
-    return f"""(SELECT p.* EXCLUDE (_k), coalesce({by_lines}, p._ord + 1 + coalesce(p._k, 0)) AS _line
-               FROM (SELECT p.*, s.k AS _k FROM {parsed} p
-                     ASOF LEFT JOIN _shift s ON p.filename = s.filename AND p._ord > s.c) p)"""
+        by_lines = "(SELECT m._line FROM _linemap m WHERE m._fi = p._fi AND m._rec = p._ord)"
+    return f"""(SELECT p.*, coalesce({by_lines}, p._ord + 1 + coalesce(x._k, 0)) AS _line
+               FROM {parsed} p LEFT JOIN _rowshift x USING (_rid))"""
 
 
 def _stage_jsonl(con, spec: EntitySpec, files: list[LandingFile]) -> str:
-    """Read jsonl files line by line; returns a relation of the non-blank lines with `_line`,
-    `_record` (the line), `_valid` (a JSON object) and the fields as VARCHAR."""
+    """Read jsonl files line by line into _parsed; returns a relation of the non-blank lines with
+    `_rid`, `_line`, `_record` (the line), `_valid` (a JSON object) and the fields as VARCHAR."""
     _scan_lines(con, files, "_lines")
     valid = "CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END"
+    texts = [f for f in spec.fields if f.type != "json"]
+    docs = [f for f in spec.fields if f.type == "json"]
+    # one parse of the line per list of paths (not one per field)
+    lists = []
+    if texts:
+        lists.append("CASE WHEN _valid THEN json_extract_string(line, ["
+                     + ", ".join(quote_literal(f"$.{f.name}") for f in texts) + "]) END AS _texts")
+    if docs:
+        lists.append("CASE WHEN _valid THEN json_extract(line, ["
+                     + ", ".join(quote_literal(f"$.{f.name}") for f in docs) + "]) END AS _docs")
     fields = ", ".join(
-        (f"CASE WHEN _valid THEN json_extract(line, '$.{f.name}')::VARCHAR END AS {quote_ident(f.name)}"
-         if f.type == "json" else
-         f"CASE WHEN _valid THEN json_extract_string(line, '$.{f.name}') END AS {quote_ident(f.name)}")
-        for f in spec.fields
-    )
-    return f"""(SELECT filename, _line, line AS _record, _valid, {fields}
-               FROM (SELECT filename, _ord AS _line, line, {valid} AS _valid FROM {_ordinal('_lines')}
-                     WHERE nullif(trim(line, chr(13) || ' '), '') IS NOT NULL))"""
+        [f"_texts[{i + 1}] AS {quote_ident(f.name)}" for i, f in enumerate(texts)]
+        + [f"_docs[{i + 1}]::VARCHAR AS {quote_ident(f.name)}" for i, f in enumerate(docs)])
+    # materialized once: the JSON is parsed here only, not again for raw and for quarantine
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _parsed AS
+        SELECT _fi, _line, _record, _valid, {fields}
+        FROM (SELECT _fi, _line, line AS _record, _valid, {', '.join(lists)}
+              FROM (SELECT _fi, _ord AS _line, line, {valid} AS _valid FROM {_ordinal('_lines')}
+                    WHERE {_NOT_BLANK}))""")
+    return "(SELECT rowid AS _rid, * FROM _parsed)"
 
 
 def _load_batch(con, spec: EntitySpec, files: list[LandingFile], header: list[str] | None,
                 load_id: str, loaded_at: dt.datetime) -> dict[str, tuple[int, int, int]]:
     """Load one batch inside the caller's transaction; returns per-file (read, loaded, quarantined).
 
-    The rows are typed and judged in one pass into _judged (typed values, file, line, reason,
-    and the raw record of the bad rows only); raw and quarantine are then plain copies of it."""
+    The parsed rows are materialized once (_parsed). The judgement finds the bad rows (_bad: row
+    id and reason, a few); the good rows are typed on their way into raw, the bad ones go to
+    quarantine with their record: no copy of the whole batch in between."""
     _register_files(con, files)
     if spec.fmt == "csv":
         rows = _stage_csv(con, spec, files, header)
         extras = [c for c in header if c not in spec.column_names]
         record = "to_json(struct_pack(" + ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in header) + "))::VARCHAR"
-        unparseable = None
     else:
         rows = _stage_jsonl(con, spec, files)
         extras, record = [], "_record"
-        unparseable = "'unparseable: invalid JSON object'"
     ensure_raw_table(con, spec, extras)
-
-    typed_name = {f.name: f"__t{i}" for i, f in enumerate(spec.fields)}
-    typed = ", ".join(f"{typed_expr(f, quote_ident(f.name), spec.decimal_comma)} AS {typed_name[f.name]}"
-                      for f in spec.fields)
-    reason = reason_expr(spec, typed_col=lambda name: typed_name[name])
-    if unparseable:
-        reason = f"CASE WHEN _valid THEN {reason} ELSE {unparseable} END"
-    final = ", ".join(f"{typed_name[f.name]} AS {quote_ident(f.name)}" for f in spec.fields)
-    extra_sel = "".join(f", {quote_ident(c)}" for c in extras)
+    # each judged value is trimmed and typed once per row, then every rule reads those columns
+    field = {f.name: f for f in spec.fields}
+    judged = judged_fields(spec)
+    idx = {name: i for i, name in enumerate(judged)}
+    blanks = ", ".join(f"{blank_to_null(quote_ident(n))} AS __b{idx[n]}" for n in judged)
+    typed_j = ", ".join(f"{typed_expr(field[n], quote_ident(n), spec.decimal_comma, blank=f'__b{idx[n]}')} AS __t{idx[n]}"
+                        for n in judged)
+    reason = reason_expr(spec, typed_col=lambda n: f"__t{idx[n]}" if n in idx else "NULL",  # unjudged: unused
+                         blank_col=lambda n: f"__b{idx[n]}" if n in idx else "NULL")
+    if spec.fmt != "csv":
+        reason = f"CASE WHEN _valid THEN {reason} ELSE 'unparseable: invalid JSON object' END"
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _judged AS
-        SELECT {final}{extra_sel}, _file_path, _file_date, _line, _reason,
-               CASE WHEN _reason IS NOT NULL THEN {record} END AS _record
-        FROM (SELECT *, {reason} AS _reason
-              FROM (SELECT r.*, {typed}, f.file_path AS _file_path, f.file_date AS _file_date
-                    FROM {rows} r JOIN _files f USING (filename)))
-    """)
+        CREATE OR REPLACE TEMP TABLE _bad AS
+        SELECT _rid, _reason FROM (
+            SELECT _rid, {reason} AS _reason
+            FROM (SELECT *, {typed_j} FROM (SELECT rowid AS _rid, *, {blanks} FROM _parsed)))
+        WHERE _reason IS NOT NULL""")
 
     reloads = [f.rel for f in files if f.reload]
     if reloads:  # a changed file replaces everything it delivered before
@@ -336,36 +362,43 @@ def _load_batch(con, spec: EntitySpec, files: list[LandingFile], header: list[st
         con.execute(f"DELETE FROM {spec.raw_table} WHERE _file_path IN ({rel_list})")
         con.execute(f"DELETE FROM quarantine.rejected_rows WHERE file_path IN ({rel_list})")
 
-    names = ", ".join(quote_ident(c) for c in [*spec.column_names, *extras])
+    typed = ", ".join(f"{typed_expr(f, quote_ident(f.name), spec.decimal_comma)} AS {quote_ident(f.name)}"
+                      for f in spec.fields)
+    extra_sel = "".join(f", {quote_ident(c)}" for c in extras)
     con.execute(f"""
         INSERT INTO {spec.raw_table} BY NAME
-        SELECT {names}, _file_path, _file_date, _line,
+        SELECT {typed}{extra_sel}, f.file_path AS _file_path, f.file_date AS _file_date, r._line,
                ? AS _load_id, ?::TIMESTAMP AS _loaded_at
-        FROM _judged WHERE _reason IS NULL
+        FROM {rows} r JOIN _files f USING (_fi)
+        WHERE NOT EXISTS (SELECT 1 FROM _bad b WHERE b._rid = r._rid)
+        ORDER BY _file_path, _line  -- file order, whatever order the joins left
     """, [load_id, loaded_at])
     rejects = ("" if spec.fmt != "csv" else """
-        UNION ALL
-        SELECT ?, ?, f.file_path, r._line, r.reason, r.record, ?, ?::TIMESTAMP
-        FROM _rejects r JOIN _files f USING (filename)""")
+            UNION ALL
+            SELECT ?, ?, f.file_path, r._line, r.reason, r.record, ?, ?::TIMESTAMP
+            FROM _rejects r JOIN _files f USING (_fi)""")
     con.execute(f"""
         INSERT INTO quarantine.rejected_rows
-        SELECT ?, ?, _file_path, _line, _reason, _record, ?, ?::TIMESTAMP FROM _judged WHERE _reason IS NOT NULL
-        {rejects}
+        SELECT * FROM (
+            SELECT ?, ?, f.file_path, r._line, b._reason, {record}, ?, ?::TIMESTAMP
+            FROM {rows} r JOIN _bad b USING (_rid) JOIN _files f USING (_fi)
+            {rejects})
+        ORDER BY 3, 4
     """, [spec.source, spec.entity, load_id, loaded_at] * (2 if spec.fmt == "csv" else 1))
-    rejected = ("SELECT filename, count(*) AS n FROM _rejects GROUP BY filename" if spec.fmt == "csv"
-                else "SELECT NULL::VARCHAR AS filename, 0::BIGINT AS n WHERE false")
+    rejected = ("SELECT _fi, count(*) AS n FROM _rejects GROUP BY _fi" if spec.fmt == "csv"
+                else "SELECT NULL::UBIGINT AS _fi, 0::BIGINT AS n WHERE false")
     counts = con.execute(f"""
-        SELECT f.filename, coalesce(j.ok, 0) + coalesce(j.bad, 0) + coalesce(r.n, 0),
-               coalesce(j.ok, 0), coalesce(j.bad, 0) + coalesce(r.n, 0)
+        SELECT f.filename, coalesce(p.n, 0) + coalesce(r.n, 0), coalesce(b.n, 0) + coalesce(r.n, 0)
         FROM _files f
-        LEFT JOIN (SELECT _file_path AS file_path, count(*) FILTER (WHERE _reason IS NULL) AS ok,
-                          count(*) FILTER (WHERE _reason IS NOT NULL) AS bad
-                   FROM _judged GROUP BY _file_path) j USING (file_path)
-        LEFT JOIN ({rejected}) r USING (filename)
+        LEFT JOIN (SELECT _fi, count(*) AS n FROM _parsed GROUP BY _fi) p USING (_fi)
+        LEFT JOIN (SELECT _fi, count(*) AS n FROM _bad JOIN (SELECT rowid AS _rid, _fi FROM _parsed)
+                   USING (_rid) GROUP BY _fi) b USING (_fi)
+        LEFT JOIN ({rejected}) r USING (_fi)
     """).fetchall()
-    for t in ("_parsed", "_judged", "_rejects", "_lines", "_excluded", "_shift", "_linemap", "_rej", "_rej_scan"):
+    for t in ("_parsed", "_bad", "_rejects", "_lines", "_excluded", "_shift", "_rowshift", "_linemap", "_rej",
+              "_rej_scan"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
-    return {filename: (read, ok, bad) for filename, read, ok, bad in counts}
+    return {filename: (read, read - bad, bad) for filename, read, bad in counts}
 
 
 def _log(con, spec, f: LandingFile, load_id, loaded_at, read, ok, bad, status, message=None) -> None:

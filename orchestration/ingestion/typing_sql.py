@@ -30,9 +30,10 @@ def blank_to_null(expr: str) -> str:
     return f"nullif(trim({expr}), '')"
 
 
-def typed_expr(f: Field, value: str, decimal_comma: bool = False) -> str:
-    """Typed value of `value` (a VARCHAR expression); NULL when blank or unparseable."""
-    v = blank_to_null(value)
+def typed_expr(f: Field, value: str, decimal_comma: bool = False, blank: str | None = None) -> str:
+    """Typed value of `value` (a VARCHAR expression); NULL when blank or unparseable. `blank`,
+    when given, is an expression already holding `blank_to_null(value)` (trimmed once)."""
+    v = blank or blank_to_null(value)
     if f.type == "text":
         return f"lower({v})" if f.enum else value
     if f.type == "int":
@@ -45,15 +46,8 @@ def typed_expr(f: Field, value: str, decimal_comma: bool = False) -> str:
     if f.type == "timestamp":
         # Naive timestamps are Europe/Paris local time (contract). The session time zone is
         # Europe/Paris, so a naive string is read as Paris time and one with an offset is
-        # converted; both come out as Paris local wall-clock time. The time-zone conversion
-        # is the costly part, and for a naive ISO string it is the identity, except inside a
-        # daylight-saving gap (Paris changes clocks at 02:00-03:00): a string with nothing but
-        # digits, ':', '.', ' ' and 'T' after its date and a parsed hour outside 01-03 takes
-        # the plain cast; every other string takes the time-zone path, as before.
-        icu = f"timezone('Europe/Paris', try_cast({v} AS TIMESTAMPTZ))"
-        plain = f"try_cast({v} AS TIMESTAMP)"
-        naive = f"translate(substr({v}, 11), '0123456789:. T', '') = ''"
-        return (f"CASE WHEN {naive} AND hour({plain}) NOT IN (1, 2, 3) THEN {plain} ELSE {icu} END")
+        # converted; both come out as Paris local wall-clock time.
+        return f"timezone('Europe/Paris', try_cast({v} AS TIMESTAMPTZ))"
     if f.type == "bool":
         return (f"CASE lower({v}) WHEN 'true' THEN true WHEN '1' THEN true "
                 f"WHEN 'false' THEN false WHEN '0' THEN false END")
@@ -84,16 +78,24 @@ def _item_rules(f: Field, value: str, typed: str | None = None) -> list[tuple[st
     return rules
 
 
-def reason_expr(spec: EntitySpec, col=quote_ident, typed_col=None) -> str:
+def judged_fields(spec: EntitySpec) -> list[str]:
+    """The fields the rules of `reason_expr` look at."""
+    return [f.name for f in spec.fields
+            if f.required or f.enum or f.non_negative or f.items or f.name == spec.currency_field]
+
+
+def reason_expr(spec: EntitySpec, col=quote_ident, typed_col=None, blank_col=None) -> str:
     """First reason a row is bad, or NULL. Reasons name columns, never values (personal data).
-    `col(name)` is the raw VARCHAR value; `typed_col(name)`, when given, a column that already
-    holds `typed_expr` of it (typing is then done once, not again for the judgement)."""
+    `col(name)` is the raw VARCHAR value; `typed_col(name)` and `blank_col(name)`, when given,
+    columns that already hold its `typed_expr` and `blank_to_null` (computed once per row, not
+    once per rule)."""
     rules: list[tuple[str, str]] = []
     for f in spec.fields:
         raw = col(f.name)
         typed = typed_col(f.name) if typed_col else typed_expr(f, raw, spec.decimal_comma)
+        blank = blank_col(f.name) if blank_col else blank_to_null(raw)
         if f.required:
-            rules.append((f"{blank_to_null(raw)} IS NULL", f"missing_required: {f.name}"))
+            rules.append((f"{blank} IS NULL", f"missing_required: {f.name}"))
             rules.append((f"{typed} IS NULL", f"bad_type: {f.name} is not {f.type}"))
         if f.enum:
             allowed = ", ".join(quote_literal(v) for v in f.enum)
@@ -105,7 +107,7 @@ def reason_expr(spec: EntitySpec, col=quote_ident, typed_col=None) -> str:
             rules.extend((f"{typed} IS NOT NULL AND ({cond})", why)
                          for cond, why in _item_rules(f, raw, typed if typed_col else None))
     if spec.currency_field:
-        cur = blank_to_null(col(spec.currency_field))
+        cur = blank_col(spec.currency_field) if blank_col else blank_to_null(col(spec.currency_field))
         rules.append((f"{cur} IS NOT NULL AND upper({cur}) <> 'EUR'",
                       f"unsupported_currency: {spec.currency_field}"))
     whens = " ".join(f"WHEN {cond} THEN {quote_literal(why)}" for cond, why in rules)
