@@ -371,7 +371,7 @@ def _load_batch(con, spec: EntitySpec, files: list[LandingFile], header: list[st
                ? AS _load_id, ?::TIMESTAMP AS _loaded_at
         FROM {rows} r JOIN _files f USING (_fi)
         WHERE NOT EXISTS (SELECT 1 FROM _bad b WHERE b._rid = r._rid)
-        ORDER BY _file_path, _line  -- file order, whatever order the joins left
+        ORDER BY r._fi, r._line  -- file order, whatever order the joins left
     """, [load_id, loaded_at])
     rejects = ("" if spec.fmt != "csv" else """
             UNION ALL
