@@ -159,7 +159,7 @@ def ingestion_direct(landing: Path, as_of: dt.date, work: Path) -> dict:
 def _group(step: str) -> str:
     if step.startswith("ingest_"):
         return "ingestion"
-    if "_gx_" in step or step.endswith("_gx_staging_keys"):
+    if step.startswith("gx_checks_") or "_gx_" in step:  # one GX step per layer (older runs: one per table)
         return "checks"
     if step.startswith("dbt_"):
         return step

@@ -34,6 +34,7 @@ class ValidationOutcome:
     evaluated: int
     failed: list[str] = field(default_factory=list)
     statistics: dict = field(default_factory=dict)
+    identifiers: list = field(default_factory=list)  # GX validation result ids (Data Docs pages)
 
     def to_metadata(self) -> dict:
         return {"success": self.success, "expectations": self.evaluated,
@@ -119,12 +120,24 @@ def _offline(html_path: Path) -> None:
 
 
 def _build_docs(context, home: str, identifiers) -> None:
+    """Render the pages of `identifiers` and the index (GX compiles its templates on every build:
+    build once for many validations)."""
     context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=list(identifiers))
     site = Path(home) / "data_docs"
     _offline(site / "index.html")
     for identifier in identifiers:  # validations/<suite parts>/<run name>/<run time>/<batch>.html
         *folders, page = identifier.to_tuple()
         _offline(site.joinpath("validations", *folders, f"{page}.html"))
+
+
+def build_docs(home: Path | str | None, identifiers) -> None:
+    """Data Docs for validations run with `build_docs=False` (one rendering for a whole layer)."""
+    identifiers = list(identifiers)
+    if home is None or not identifiers:
+        return
+    home_key = str(Path(home).resolve())
+    with _lock:
+        _build_docs(_context(home_key)[0], home_key, identifiers)
 
 
 def docs_index(home: Path) -> Path:
@@ -138,8 +151,9 @@ def _label(config) -> str:
 
 
 def validate(suite_name: str, df: pd.DataFrame, home: Path | str | None = None,
-             run_name: str | None = None) -> ValidationOutcome:
-    """Validate `df` with the declared suite. With `home`, the result is kept and rendered in Data Docs."""
+             run_name: str | None = None, build_docs: bool = True) -> ValidationOutcome:
+    """Validate `df` with the declared suite. With `home`, the result is kept and rendered in Data Docs
+    (`build_docs=False`: kept only; render many at once with `build_docs(home, identifiers)`)."""
     if suite_name not in SUITES:
         raise KeyError(f"no suite named {suite_name!r}")
     from great_expectations.core.run_identifier import RunIdentifier
@@ -150,7 +164,7 @@ def validate(suite_name: str, df: pd.DataFrame, home: Path | str | None = None,
         run = checkpoint.run(batch_parameters={"dataframe": df},
                              run_id=RunIdentifier(run_name=run_name or "adhoc"))
         identifiers, results = zip(*run.run_results.items())
-        if home_key is not None:
+        if home_key is not None and build_docs:
             _build_docs(_context(home_key)[0], home_key, identifiers)
     result = results[0]
     # only check columns the frame has: an optional source column may be absent
@@ -169,4 +183,4 @@ def validate(suite_name: str, df: pd.DataFrame, home: Path | str | None = None,
             failed.append(f"{_label(r.expectation_config)}: {detail}")
     stats = {k: v for k, v in (result.statistics or {}).items() if isinstance(v, (int, float))}
     return ValidationOutcome(suite=suite_name, success=not failed, evaluated=evaluated, failed=failed,
-                             statistics=stats)
+                             statistics=stats, identifiers=list(identifiers) if home_key is not None else [])

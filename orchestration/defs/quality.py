@@ -7,6 +7,9 @@ outputs, the rebuilt table, capped by a reproducible sample on large nights. Who
 one-row result is validated by GX. A failed check stops every downstream asset, the publish
 step included. Results go to the check's metadata, `audit.check_results` and GX Data Docs in
 `$DATAMART_HOME/data_docs`.
+
+The gates of a layer run in one step (a blocking multi-asset check): one warehouse connection and
+one Data Docs rendering per layer; each gate keeps its own check name, asset and verdict.
 """
 
 
@@ -92,37 +95,75 @@ def record_check(con, run_id, check, suite, passed, rows, failed) -> None:
                 [run_id, check, suite, passed, rows, failed])
 
 
-def _gate_check(gate: Gate) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=gate.asset, name=gate.name, blocking=True,
-                    description=f"Great Expectations suites {', '.join(s for s, _ in gate.tables)}.")
-    def _check(context: dg.AssetCheckExecutionContext, datamart: DatamartResource) -> dg.AssetCheckResult:
-        from data_quality.runner import docs_index, validate  # GX import costs seconds: only when checking
+def _layer(gate: Gate) -> str:
+    """The step a gate runs in: one per layer (after ingestion, after dbt staging, after the marts,
+    after the models), so GX's fixed costs (warehouse connection, Data Docs rendering, the step
+    itself) are paid once per layer rather than once per table."""
+    top = gate.asset.path[0]
+    if top in ("raw", "staging"):
+        return top
+    if top == "intermediate":  # the staging keys, measured once the staging layer is built
+        return "staging"
+    return "scores" if gate.asset.path[-1] == "customer_scores" else "marts"
 
-        metadata, passed = {}, True
+
+LAYERS: dict[str, list[Gate]] = {}
+for _g in GATES:
+    LAYERS.setdefault(_layer(_g), []).append(_g)
+
+
+def _run_gate(con, gate: Gate, run_id: str, settings, night: str, validate) -> tuple[bool, dict, list]:
+    """Validate a gate's suites; returns (passed, metadata, GX result identifiers for Data Docs)."""
+    metadata, passed, identifiers = {}, True, []
+    for suite, sql in gate.tables:
+        if not all(table_exists(con, t) for t in _tables_in(sql)):
+            metadata[f"{suite}.rows"] = 0  # a silo that never delivered
+            continue
+        df, total = _fetch(con, sql, {"run_id": run_id, "as_of": settings.as_of})
+        if df.empty:
+            metadata[f"{suite}.rows"] = 0
+            continue
+        outcome = validate(suite, df, home=settings.home, run_name=night, build_docs=False)
+        passed &= outcome.success
+        identifiers += outcome.identifiers
+        metadata[f"{suite}.rows"] = total
+        metadata[f"{suite}.rows_validated"] = len(df)
+        for k, v in outcome.to_metadata().items():
+            metadata[f"{suite}.{k}"] = v
+        record_check(con, run_id, gate.name, suite, outcome.success, total, len(outcome.failed))
+    return passed, metadata, identifiers
+
+
+def _layer_check(layer: str, gates: list[Gate]) -> dg.AssetChecksDefinition:
+    @dg.multi_asset_check(
+        name=f"gx_checks_{layer}",
+        specs=[dg.AssetCheckSpec(g.name, asset=g.asset, blocking=True,
+                                 description=f"Great Expectations suites {', '.join(s for s, _ in g.tables)}.")
+               for g in gates],
+        can_subset=True,
+    )
+    def _check(context: dg.AssetCheckExecutionContext, datamart: DatamartResource):
+        from data_quality import runner  # GX import costs seconds: only when checking
+
+        selected = context.selected_asset_check_keys
+        settings = datamart.settings()
+        night = f"{settings.as_of.isoformat()}-{context.run.run_id[:8]}"
+        results, identifiers = [], []
         with datamart.connect(read_only=False) as con:
-            settings = datamart.settings()
-            night = f"{settings.as_of.isoformat()}-{context.run.run_id[:8]}"
-            for suite, sql in gate.tables:
-                if not all(table_exists(con, t) for t in _tables_in(sql)):
-                    metadata[f"{suite}.rows"] = 0  # a silo that never delivered
+            for gate in gates:
+                if dg.AssetCheckKey(gate.asset, gate.name) not in selected:
                     continue
-                df, total = _fetch(con, sql, {"run_id": context.run.run_id, "as_of": settings.as_of})
-                if df.empty:
-                    metadata[f"{suite}.rows"] = 0
-                    continue
-                outcome = validate(suite, df, home=settings.home, run_name=night)
-                passed &= outcome.success
-                metadata[f"{suite}.rows"] = total
-                metadata[f"{suite}.rows_validated"] = len(df)
-                for k, v in outcome.to_metadata().items():
-                    metadata[f"{suite}.{k}"] = v
-                record_check(con, context.run.run_id, gate.name, suite, outcome.success, total,
-                             len(outcome.failed))
-        metadata["data_docs"] = dg.MetadataValue.path(str(docs_index(settings.home)))
-        return dg.AssetCheckResult(passed=passed, metadata=metadata,
-                                   severity=dg.AssetCheckSeverity.ERROR)
+                passed, metadata, ids = _run_gate(con, gate, context.run.run_id, settings, night, runner.validate)
+                identifiers += ids
+                results.append((gate, passed, metadata))
+        runner.build_docs(settings.home, identifiers)  # once for the layer
+        docs = dg.MetadataValue.path(str(runner.docs_index(settings.home)))
+        for gate, passed, metadata in results:
+            yield dg.AssetCheckResult(asset_key=gate.asset, check_name=gate.name, passed=passed,
+                                      metadata={**metadata, "data_docs": docs},
+                                      severity=dg.AssetCheckSeverity.ERROR)
 
     return _check
 
 
-quality_checks = [_gate_check(g) for g in GATES]
+quality_checks = [_layer_check(layer, gates) for layer, gates in LAYERS.items()]
