@@ -176,7 +176,7 @@ def ingestion_direct(landing: Path, as_of: dt.date, work: Path) -> dict:
 def _group(step: str) -> str:
     if step.startswith("ingest_"):
         return "ingestion"
-    if step.startswith("gx_checks_") or "_gx_" in step:  # one GX step per layer (older runs: one per table)
+    if "_gx_" in step:  # <first asset>_gx_<layer>: one GX step per layer (older runs: one per table)
         return "checks"
     if step.startswith("dbt_"):
         return step

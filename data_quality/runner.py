@@ -130,6 +130,16 @@ def _build_docs(context, home: str, identifiers) -> None:
         _offline(site.joinpath("validations", *folders, f"{page}.html"))
 
 
+def warm_up(home: Path | str | None = None) -> None:
+    """Load GX and its context ahead of the first validation (it takes seconds): callers may run
+    this in a thread while they fetch the data to validate."""
+    import great_expectations.expectations  # noqa: F401
+
+    home_key = str(Path(home).resolve()) if home is not None else None
+    with _lock:
+        _context(home_key)
+
+
 def build_docs(home: Path | str | None, identifiers) -> None:
     """Data Docs for validations run with `build_docs=False` (one rendering for a whole layer)."""
     identifiers = list(identifiers)
