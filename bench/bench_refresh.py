@@ -207,10 +207,9 @@ def markdown(report: dict) -> str:
     lines = [
         f"# Refresh benchmark, scale {report['scale']} ({report['customers']:,} customers x {report['days']} days)",
         "",
-        f"Machine: {report['machine']}; load average {report.get('load_before', '?')} before, "
-        f"{report.get('load_after', '?')} after the run (the machine may be shared). Landing zone: "
-        f"{report['landing_files']:,} files, "
-        f"{report['landing_mb']:.0f} MB, {report['floor']['rows']:,} rows.",
+        (f"Machine: {report['machine']}; load average {report.get('load_before', '?')} before, "
+         f"{report.get('load_after', '?')} after the run (the machine may be shared). Landing zone: "
+         f"{report['landing_files']:,} files, {report['landing_mb']:.0f} MB, {report['floor']['rows']:,} rows."),
         "",
         "| | full refresh | one-day night |",
         "|---|---:|---:|",
@@ -218,8 +217,8 @@ def markdown(report: dict) -> str:
         f"| CPU time | {full['cpu_s']:.1f} s | {night['cpu_s']:.1f} s |",
         f"| peak RSS | {full['peak_rss_mb']:.0f} MB | {night['peak_rss_mb']:.0f} MB |",
         f"| rows per second (landing rows / wall) | {report['floor']['rows'] / full['wall_s']:,.0f} | |",
-        f"| ingestion rows per second (landing rows / ingestion wall) | "
-        f"{report['floor']['rows'] / max(fs['groups'].get('ingestion', {}).get('wall_s', 0), 1e-9):,.0f} | |",
+        (f"| ingestion rows per second (landing rows / ingestion wall) | "
+         f"{report['floor']['rows'] / max(fs['groups'].get('ingestion', {}).get('wall_s', 0), 1e-9):,.0f} | |"),
         "",
         "| step group | full wall s | full CPU s | night wall s | night CPU s |",
         "|---|---:|---:|---:|---:|",
@@ -236,12 +235,12 @@ def markdown(report: dict) -> str:
         "",
         "| ratio (measured in this run) | value | target |",
         "|---|---:|---:|",
-        f"| ingestion in Dagster / DuckDB plain read ({report['floor']['wall_s']:.1f} s) | "
-        f"{r['ingestion_vs_floor']:.2f} | <= 1.5 |",
+        (f"| ingestion in Dagster / DuckDB plain read ({report['floor']['wall_s']:.1f} s) | "
+         f"{r['ingestion_vs_floor']:.2f} | <= 1.5 |"),
         f"| same, CPU time (less sensitive to a shared machine) | {r['ingestion_vs_floor_cpu']:.2f} | |",
         f"| ingestion called directly / DuckDB plain read | {r['direct_vs_floor']:.2f} | |",
-        f"| ingestion in Dagster / ingestion called directly ({report['ingestion_direct']['wall_s']:.1f} s) | "
-        f"{r['ingestion_dagster_vs_direct']:.2f} | |",
+        (f"| ingestion in Dagster / ingestion called directly ({report['ingestion_direct']['wall_s']:.1f} s) | "
+         f"{r['ingestion_dagster_vs_direct']:.2f} | |"),
         f"| one-day night / full refresh | {r['incremental_vs_full']:.3f} | <= 0.10 |",
         f"| Dagster between-step overhead / full refresh | {r['dagster_overhead']:.3f} | |",
         f"| quality checks / full refresh | {r['checks_share']:.3f} | |",

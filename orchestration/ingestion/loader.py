@@ -29,8 +29,15 @@ from pathlib import Path
 import duckdb
 
 from .specs import EntitySpec
-from .typing_sql import (SQL_TYPES, blank_to_null, judged_fields, quote_ident, quote_literal, reason_expr,
-                         typed_expr)
+from .typing_sql import (
+    SQL_TYPES,
+    blank_to_null,
+    judged_fields,
+    quote_ident,
+    quote_literal,
+    reason_expr,
+    typed_expr,
+)
 
 log = logging.getLogger(__name__)
 
