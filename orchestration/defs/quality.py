@@ -7,10 +7,14 @@ outputs, the rebuilt table, capped by a reproducible sample on large nights. Who
 one-row result is validated by GX. A failed check stops every downstream asset, the publish
 step included. Results go to the check's metadata, `audit.check_results` and GX Data Docs in
 `$DATAMART_HOME/data_docs`.
+
+The gates of a layer run in one step (a blocking multi-asset check): one warehouse connection and
+one Data Docs rendering per layer; each gate keeps its own check name, asset and verdict.
 """
 
 
 import re
+import threading
 from dataclasses import dataclass
 
 import dagster as dg
@@ -92,37 +96,109 @@ def record_check(con, run_id, check, suite, passed, rows, failed) -> None:
                 [run_id, check, suite, passed, rows, failed])
 
 
-def _gate_check(gate: Gate) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=gate.asset, name=gate.name, blocking=True,
-                    description=f"Great Expectations suites {', '.join(s for s, _ in gate.tables)}.")
-    def _check(context: dg.AssetCheckExecutionContext, datamart: DatamartResource) -> dg.AssetCheckResult:
-        from data_quality.runner import docs_index, validate  # GX import costs seconds: only when checking
+def _layer(gate: Gate) -> str:
+    """The step a gate runs in: one per layer (after ingestion, after dbt staging, after the marts,
+    after the models), so GX's fixed costs (warehouse connection, Data Docs rendering, the step
+    itself) are paid once per layer rather than once per table."""
+    top = gate.asset.path[0]
+    if top in ("raw", "staging"):
+        return top
+    if top == "intermediate":  # the staging keys, measured once the staging layer is built
+        return "staging"
+    return "scores" if gate.asset.path[-1] == "customer_scores" else "marts"
 
-        metadata, passed = {}, True
+
+LAYERS: dict[str, list[Gate]] = {}
+for _g in GATES:
+    LAYERS.setdefault(_layer(_g), []).append(_g)
+
+
+PREFETCH_ROWS = 1_000_000  # rows fetched ahead (held in memory) while GX is being loaded
+
+
+@dataclass
+class _Task:
+    gate: Gate
+    suite: str
+    sql: str
+    frame: object = None  # (DataFrame, total rows) once fetched; None if not yet
+    missing: bool = False  # a table it reads does not exist (a silo that never delivered)
+
+
+def _load(con, task: _Task, params: dict) -> None:
+    if task.frame is None and not task.missing:
+        if not all(table_exists(con, t) for t in _tables_in(task.sql)):
+            task.missing = True
+        else:
+            task.frame = _fetch(con, task.sql, params)
+
+
+def _run_layer(con, gates: list[Gate], run_id: str, settings, night: str, runner) -> tuple[list, list]:
+    """Validate the gates of a layer; returns [(gate, passed, metadata)] and GX result identifiers.
+
+    GX takes seconds to load: it loads in a thread while DuckDB fetches the first frames (DuckDB
+    releases the interpreter while it reads), then the suites run one after the other."""
+    params = {"run_id": run_id, "as_of": settings.as_of}
+    tasks = [_Task(g, suite, sql) for g in gates for suite, sql in g.tables]
+    warm = threading.Thread(target=runner.warm_up, args=(settings.home,), daemon=True)
+    warm.start()
+    fetched = 0
+    for task in tasks:
+        if not warm.is_alive() or fetched >= PREFETCH_ROWS:
+            break
+        _load(con, task, params)
+        fetched += len(task.frame[0]) if task.frame is not None else 0
+    warm.join()
+
+    results, identifiers = {}, []
+    for task in tasks:
+        _load(con, task, params)
+        passed, metadata = results.get(task.gate.name, (True, {}))
+        if task.missing or task.frame[0].empty:
+            metadata[f"{task.suite}.rows"] = 0
+        else:
+            df, total = task.frame
+            outcome = runner.validate(task.suite, df, home=settings.home, run_name=night, build_docs=False)
+            passed &= outcome.success
+            identifiers += outcome.identifiers
+            metadata[f"{task.suite}.rows"] = total
+            metadata[f"{task.suite}.rows_validated"] = len(df)
+            for k, v in outcome.to_metadata().items():
+                metadata[f"{task.suite}.{k}"] = v
+            record_check(con, run_id, task.gate.name, task.suite, outcome.success, total, len(outcome.failed))
+        task.frame = None  # free the frame once judged
+        results[task.gate.name] = (passed, metadata)
+    return [(g, *results[g.name]) for g in gates], identifiers
+
+
+def _layer_check(layer: str, gates: list[Gate]) -> dg.AssetChecksDefinition:
+    # the step is named like Dagster names a check on the layer's first asset
+    first = "__".join(gates[0].asset.path)
+
+    @dg.multi_asset_check(
+        name=f"{first}_gx_{layer}",
+        specs=[dg.AssetCheckSpec(g.name, asset=g.asset, blocking=True,
+                                 description=f"Great Expectations suites {', '.join(s for s, _ in g.tables)}.")
+               for g in gates],
+        can_subset=True,
+    )
+    def _check(context: dg.AssetCheckExecutionContext, datamart: DatamartResource):
+        from data_quality import runner  # GX import costs seconds: only when checking
+
+        selected = context.selected_asset_check_keys
+        settings = datamart.settings()
+        night = f"{settings.as_of.isoformat()}-{context.run.run_id[:8]}"
+        chosen = [g for g in gates if dg.AssetCheckKey(g.asset, g.name) in selected]
         with datamart.connect(read_only=False) as con:
-            settings = datamart.settings()
-            night = f"{settings.as_of.isoformat()}-{context.run.run_id[:8]}"
-            for suite, sql in gate.tables:
-                if not all(table_exists(con, t) for t in _tables_in(sql)):
-                    metadata[f"{suite}.rows"] = 0  # a silo that never delivered
-                    continue
-                df, total = _fetch(con, sql, {"run_id": context.run.run_id, "as_of": settings.as_of})
-                if df.empty:
-                    metadata[f"{suite}.rows"] = 0
-                    continue
-                outcome = validate(suite, df, home=settings.home, run_name=night)
-                passed &= outcome.success
-                metadata[f"{suite}.rows"] = total
-                metadata[f"{suite}.rows_validated"] = len(df)
-                for k, v in outcome.to_metadata().items():
-                    metadata[f"{suite}.{k}"] = v
-                record_check(con, context.run.run_id, gate.name, suite, outcome.success, total,
-                             len(outcome.failed))
-        metadata["data_docs"] = dg.MetadataValue.path(str(docs_index(settings.home)))
-        return dg.AssetCheckResult(passed=passed, metadata=metadata,
-                                   severity=dg.AssetCheckSeverity.ERROR)
+            results, identifiers = _run_layer(con, chosen, context.run.run_id, settings, night, runner)
+        runner.build_docs(settings.home, identifiers)  # once for the layer
+        docs = dg.MetadataValue.path(str(runner.docs_index(settings.home)))
+        for gate, passed, metadata in results:
+            yield dg.AssetCheckResult(asset_key=gate.asset, check_name=gate.name, passed=passed,
+                                      metadata={**metadata, "data_docs": docs},
+                                      severity=dg.AssetCheckSeverity.ERROR)
 
     return _check
 
 
-quality_checks = [_gate_check(g) for g in GATES]
+quality_checks = [_layer_check(layer, gates) for layer, gates in LAYERS.items()]

@@ -18,7 +18,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import logging
+import mmap
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,14 +29,26 @@ from pathlib import Path
 import duckdb
 
 from .specs import EntitySpec
-from .typing_sql import SQL_TYPES, quote_ident, quote_literal, reason_expr, typed_expr
+from .typing_sql import (
+    SQL_TYPES,
+    blank_to_null,
+    judged_fields,
+    quote_ident,
+    quote_literal,
+    reason_expr,
+    typed_expr,
+)
 
 log = logging.getLogger(__name__)
 
 FILE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(csv|jsonl)$")
-BATCH_FILES = 400
+BATCH_FILES = 2000  # a year of daily files in one batch: fewer, larger scans
 BATCH_BYTES = 512 * 1024 * 1024
 _LINE_DELIM = "\x01"  # a byte that never appears in text exports: read a file as whole lines
+# a line holds something besides spaces and CR; trim() walks the whole (long) line, so only
+# lines that start with a space or CR are trimmed
+_NOT_BLANK = ("CASE WHEN line IS NULL THEN false WHEN left(line, 1) NOT IN (' ', chr(13)) THEN true "
+              "ELSE nullif(trim(line, chr(13) || ' '), '') IS NOT NULL END")
 META_COLUMNS = {
     "_file_path": "VARCHAR", "_file_date": "DATE", "_line": "BIGINT",
     "_load_id": "VARCHAR", "_loaded_at": "TIMESTAMP",
@@ -66,6 +81,7 @@ class LandingFile:
     hash: str = ""
     reload: bool = False
     has_blank_line: bool = False
+    first_line: bytes = b""
 
 
 @dataclass
@@ -118,17 +134,18 @@ def discover(landing_dir: Path, spec: EntitySpec, as_of: dt.date,
     return files, misnamed
 
 
-def _hash(path: Path) -> tuple[str, bool]:
-    """Content hash, and whether the file holds a blank line (it shifts line numbers)."""
-    h = hashlib.blake2b(digest_size=16)
-    blank, last = False, b"\n"
+def _hash(path: Path) -> tuple[str, bool, bytes]:
+    """Content hash, whether the file holds a blank line (it shifts line numbers), and its first
+    line (the CSV header), from one read of the file in C (mmap: no copy through Python)."""
     with path.open("rb") as fh:
-        while chunk := fh.read(1 << 22):
-            h.update(chunk)
-            probe = last + chunk
-            blank = blank or b"\n\n" in probe or b"\n\r\n" in probe
-            last = chunk[-2:]
-    return h.hexdigest(), blank
+        if os.fstat(fh.fileno()).st_size == 0:
+            return hashlib.blake2b(b"", digest_size=16).hexdigest(), False, b""
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            digest = hashlib.blake2b(mm, digest_size=16).hexdigest()
+            blank = (mm[:1] == b"\n" or mm[:2] == b"\r\n" or mm.find(b"\n\n") >= 0 or mm.find(b"\n\r\n") >= 0)
+            nl = mm.find(b"\n")
+            first = mm[: nl + 1] if nl >= 0 else mm[:]
+    return digest, blank, first
 
 
 def _previous_loads(con: duckdb.DuckDBPyConnection, spec: EntitySpec) -> dict[str, tuple]:
@@ -149,7 +166,7 @@ def _to_load(con, spec: EntitySpec, files: list[LandingFile]) -> tuple[list[Land
         if prev and prev[1] == f.size and prev[2] == f.mtime:
             skipped += 1
             continue
-        f.hash, f.has_blank_line = _hash(f.path)
+        f.hash, f.has_blank_line, f.first_line = _hash(f.path)
         if prev and prev[0] == f.hash:
             skipped += 1
             continue
@@ -160,8 +177,7 @@ def _to_load(con, spec: EntitySpec, files: list[LandingFile]) -> tuple[list[Land
 
 def _header(f: LandingFile, spec: EntitySpec) -> list[str] | None:
     """CSV header fields; None for an empty file."""
-    with f.path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
-        first = fh.readline()
+    first = io.TextIOWrapper(io.BytesIO(f.first_line), encoding="utf-8", errors="replace", newline="").readline()
     if not first.strip():
         return None
     return [c.strip().lstrip("\ufeff") for c in next(csv.reader([first], delimiter=spec.delimiter))]
@@ -171,8 +187,10 @@ def ensure_raw_table(con, spec: EntitySpec, extra_columns: list[str]) -> None:
     cols = [f"{quote_ident(f.name)} {SQL_TYPES[f.type]}" for f in spec.fields]
     cols += [f"{quote_ident(k)} {v}" for k, v in META_COLUMNS.items()]
     con.execute(f"CREATE TABLE IF NOT EXISTS {spec.raw_table} ({', '.join(cols)})")
+    if not extra_columns:
+        return
     existing = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema='raw' AND table_name=?",
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name='raw' AND table_name=?",
         [spec.name]).fetchall()}
     for extra in extra_columns:
         if extra not in existing:  # contract: extra columns are kept in raw, ignored downstream
@@ -183,113 +201,167 @@ def _file_list(files: list[LandingFile]) -> str:
     return "[" + ", ".join(quote_literal(str(f.path)) for f in files) + "]"
 
 
-def _read_lines(con, files: list[LandingFile], table: str) -> None:
-    """Every physical line of the files, numbered from 1 per file."""
+def _register_files(con, files: list[LandingFile]) -> None:
+    """The batch's files as a small table: `_fi`, the scans' `file_index` (position in the batch),
+    joined to the path and what load_log keeps (a join, not a CASE over every file evaluated on
+    every row; rows carry an integer, not their file's path)."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _files AS
+        SELECT unnest(range(?))::UBIGINT AS _fi, unnest(?::VARCHAR[]) AS filename, unnest(?::VARCHAR[]) AS file_path,
+               unnest(?::DATE[]) AS file_date, unnest(?::VARCHAR[]) AS file_hash,
+               unnest(?::BIGINT[]) AS file_size, unnest(?::DOUBLE[]) AS file_mtime""",
+                [len(files), [str(f.path) for f in files], [f.rel for f in files], [f.file_date for f in files],
+                 [f.hash for f in files], [f.size for f in files], [f.mtime for f in files]])
+
+
+def _scan_lines(con, files: list[LandingFile], table: str, subset: bool = False) -> None:
+    """Every physical line of the files, in file order (rowid), blank ones included (as NULL),
+    with `_fi` the file's index in the batch (`subset`: the files are only some of the batch)."""
     # A table created from a scan keeps the scan's order (preserve_insertion_order), so rowid
     # order is file order; CSV readers expose no row number of their own.
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {table}_scan AS
-        SELECT filename, line FROM read_csv({_file_list(files)}, columns={{'line': 'VARCHAR'}},
-            header=false, delim={quote_literal(_LINE_DELIM)}, quote='', escape='',
-            auto_detect=false, filename=true, strict_mode=false)
-    """)
+    fi = ("(SELECT _fi FROM _files f WHERE f.filename = s.filename)" if subset else "file_index")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT filename, line, (rowid - min(rowid) OVER (PARTITION BY filename) + 1)::BIGINT AS _line
-        FROM (SELECT rowid, * FROM {table}_scan)
+        SELECT {fi} AS _fi, line FROM read_csv({_file_list(files)}, columns={{'line': 'VARCHAR'}},
+            header=false, delim={quote_literal(_LINE_DELIM)}, quote='', escape='',
+            auto_detect=false, filename={'true' if subset else 'false'}, strict_mode=false) s
     """)
-    con.execute(f"DROP TABLE {table}_scan")
 
 
-def _stage_csv(con, spec: EntitySpec, files: list[LandingFile], header: list[str]) -> None:
-    """Parse a batch of CSV files with one header into temp table _rows (+ parser rejects in _rej)."""
+def _ordinal(table: str) -> str:
+    """`table` with `_ord`: the row's position in its file, from 1 (rowid order is file order)."""
+    return (f"(SELECT t.*, t._rid - m._first + 1 AS _ord FROM (SELECT rowid AS _rid, * FROM {table}) t "
+            f"JOIN (SELECT _fi, min(rowid) AS _first FROM {table} GROUP BY _fi) m USING (_fi))")
+
+
+def _stage_csv(con, spec: EntitySpec, files: list[LandingFile], header: list[str]) -> str:
+    """Parse a batch of CSV files with one header into temp table _parsed (+ parser rejects in
+    _rejects); returns a relation of the parsed rows with their row id `_rid` in _parsed and their
+    physical line `_line`."""
     columns = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in header) + "}"
     con.execute("DROP TABLE IF EXISTS _rej; DROP TABLE IF EXISTS _rej_scan")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _parsed AS
-        SELECT * FROM read_csv({_file_list(files)}, columns={columns}, header=true,
+        SELECT file_index AS _fi, * FROM read_csv({_file_list(files)}, columns={columns}, header=true,
             delim={quote_literal(spec.delimiter)}, quote='"', escape='"', auto_detect=false,
-            filename=true, ignore_errors=true, store_rejects=true,
+            ignore_errors=true, store_rejects=true,
             rejects_table='_rej', rejects_scan='_rej_scan', strict_mode=true)
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _rejects AS
-        SELECT s.file_path AS filename, r.line AS _line,
+        SELECT f._fi, r.line AS _line,
                'unparseable: ' || lower(r.error_type) AS reason, r.csv_line AS record,
                greatest(1, len(string_split(trim(r.csv_line, chr(10) || chr(13)), chr(10)))) AS span
-        FROM _rej r JOIN _rej_scan s USING (scan_id, file_id)
+        FROM _rej r JOIN _rej_scan s USING (scan_id, file_id) JOIN _files f ON f.filename = s.file_path
         -- the reader reports one error per faulty column: one quarantine row per record
         QUALIFY row_number() OVER (PARTITION BY r.scan_id, r.file_id, r.line ORDER BY r.column_idx) = 1
     """)
-    ordinal = "(rowid - min(rowid) OVER (PARTITION BY filename) + 1)"
+    parsed = _ordinal("_parsed")
+    blank = [f for f in files if f.has_blank_line]
     has_rejects = con.execute("SELECT count(*) FROM _rejects").fetchall()[0][0] > 0
-    if not has_rejects and not any(f.has_blank_line for f in files):
+    if not has_rejects and not blank:
         # one record per physical line: the header is line 1
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _rows AS SELECT *, {ordinal} + 1 AS _line "
-                    f"FROM (SELECT rowid, * FROM _parsed)")
-        return
-    # Map the n-th parsed record of a file onto the n-th physical line that holds a record:
-    # not the header, not blank, not a line a rejected record started on or spilled over.
-    _read_lines(con, files, "_lines")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _rows AS
-        WITH excluded AS (
-            SELECT filename, _line + i AS _line FROM _rejects, range(span) t(i)
-        ), record_lines AS (
-            SELECT filename, _line,
-                   row_number() OVER (PARTITION BY filename ORDER BY _line) AS ordinal
-            FROM _lines
-            WHERE _line > 1 AND nullif(trim(line, chr(13) || ' '), '') IS NOT NULL
-              AND (filename, _line) NOT IN (SELECT (filename, _line) FROM excluded)
-        ), parsed AS (
-            SELECT *, {ordinal} AS ordinal FROM (SELECT rowid, * FROM _parsed)
-        )
-        SELECT p.* EXCLUDE (ordinal), coalesce(l._line, p.ordinal + 1) AS _line
-        FROM parsed p LEFT JOIN record_lines l USING (filename, ordinal)
-    """)
-
-
-def _stage_jsonl(con, spec: EntitySpec, files: list[LandingFile]) -> None:
-    """Read jsonl files line by line into _rows; invalid JSON lines become rejects."""
-    _read_lines(con, files, "_lines")
-    fields = ", ".join(
-        (f"json_extract(_j, '$.{f.name}')::VARCHAR AS {quote_ident(f.name)}" if f.type == "json"
-         else f"json_extract_string(_j, '$.{f.name}') AS {quote_ident(f.name)}")
-        for f in spec.fields
-    )
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _jl AS
-        SELECT filename, _line, line,
-               CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' THEN line::JSON END AS _j
-        FROM _lines WHERE nullif(trim(line, chr(13) || ' '), '') IS NOT NULL
-    """)
+        return f"(SELECT *, _ord + 1 AS _line FROM {parsed})"
+    # The n-th parsed record of a file sits on the n-th physical line that holds a record: not
+    # the header, not blank, not a line a rejected record started on or spilled over.
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _rejects AS
-        SELECT filename, _line, 'unparseable: invalid JSON object' AS reason, line AS record
-        FROM _jl WHERE _j IS NULL
-    """)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _rows AS SELECT filename, _line, line AS _record, {fields} "
-                f"FROM _jl WHERE _j IS NOT NULL")
+        CREATE OR REPLACE TEMP TABLE _excluded AS
+        SELECT DISTINCT _fi, _line + i AS _line FROM _rejects, range(span) t(i)""")
+    # Files without blank lines: from the rejected lines alone, no second read. With the
+    # excluded lines e_1 < e_2 < ... of a file, c_j = e_j - j - 1 records precede e_j, so record
+    # n is on line n + 1 + k(n), k(n) = #{j : c_j < n}: constant between two c's. Each such
+    # segment of records is spelled out by row id (rows of files without rejects need nothing).
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _shift AS
+        SELECT _fi, c, max(j) AS k FROM (
+            SELECT _fi, j, _line - j - 1 AS c
+            FROM (SELECT _fi, _line, row_number() OVER (PARTITION BY _fi ORDER BY _line) AS j FROM _excluded))
+        GROUP BY _fi, c""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _rowshift AS
+        SELECT _first + unnest(range(lo::BIGINT, least(hi, _count)::BIGINT)) AS _rid, k AS _k
+        FROM (SELECT _fi, c AS lo, k, lead(c, 1, 9223372036854775806) OVER (PARTITION BY _fi ORDER BY c) AS hi
+              FROM _shift)
+        JOIN (SELECT _fi, min(rowid) AS _first, count(*) AS _count FROM _parsed GROUP BY _fi) USING (_fi)
+        WHERE lo < _count""")
+    by_lines = "NULL::BIGINT"
+    if blank:
+        # Files with blank lines (rare): number their physical lines in a second read.
+        _scan_lines(con, blank, "_lines", subset=True)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _linemap AS
+            SELECT _fi, _ord + 0 AS _line,
+                   row_number() OVER (PARTITION BY _fi ORDER BY _ord) AS _rec
+            FROM {_ordinal('_lines')} l
+            WHERE _ord > 1 AND {_NOT_BLANK}
+              AND (_fi, _ord) NOT IN (SELECT (_fi, _line) FROM _excluded)
+        """)
+        by_lines = "(SELECT m._line FROM _linemap m WHERE m._fi = p._fi AND m._rec = p._ord)"
+    return f"""(SELECT p.*, coalesce({by_lines}, p._ord + 1 + coalesce(x._k, 0)) AS _line
+               FROM {parsed} p LEFT JOIN _rowshift x USING (_rid))"""
+
+
+def _stage_jsonl(con, spec: EntitySpec, files: list[LandingFile]) -> str:
+    """Read jsonl files line by line into _parsed; returns a relation of the non-blank lines with
+    `_rid`, `_line`, `_record` (the line), `_valid` (a JSON object) and the fields as VARCHAR."""
+    _scan_lines(con, files, "_lines")
+    valid = "CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END"
+    texts = [f for f in spec.fields if f.type != "json"]
+    docs = [f for f in spec.fields if f.type == "json"]
+    # one parse of the line per list of paths (not one per field)
+    lists = []
+    if texts:
+        lists.append("CASE WHEN _valid THEN json_extract_string(line, ["
+                     + ", ".join(quote_literal(f"$.{f.name}") for f in texts) + "]) END AS _texts")
+    if docs:
+        lists.append("CASE WHEN _valid THEN json_extract(line, ["
+                     + ", ".join(quote_literal(f"$.{f.name}") for f in docs) + "]) END AS _docs")
+    fields = ", ".join(
+        [f"_texts[{i + 1}] AS {quote_ident(f.name)}" for i, f in enumerate(texts)]
+        + [f"_docs[{i + 1}]::VARCHAR AS {quote_ident(f.name)}" for i, f in enumerate(docs)])
+    # materialized once: the JSON is parsed here only, not again for raw and for quarantine
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _parsed AS
+        SELECT _fi, _line, _record, _valid, {fields}
+        FROM (SELECT _fi, _line, line AS _record, _valid, {', '.join(lists)}
+              FROM (SELECT _fi, _ord AS _line, line, {valid} AS _valid FROM {_ordinal('_lines')}
+                    WHERE {_NOT_BLANK}))""")
+    return "(SELECT rowid AS _rid, * FROM _parsed)"
 
 
 def _load_batch(con, spec: EntitySpec, files: list[LandingFile], header: list[str] | None,
                 load_id: str, loaded_at: dt.datetime) -> dict[str, tuple[int, int, int]]:
-    """Load one batch inside the caller's transaction; returns per-file (read, loaded, quarantined)."""
+    """Load one batch inside the caller's transaction; returns per-file (read, loaded, quarantined).
+
+    The parsed rows are materialized once (_parsed). The judgement finds the bad rows (_bad: row
+    id and reason, a few); the good rows are typed on their way into raw, the bad ones go to
+    quarantine with their record: no copy of the whole batch in between."""
+    _register_files(con, files)
     if spec.fmt == "csv":
-        _stage_csv(con, spec, files, header)
+        rows = _stage_csv(con, spec, files, header)
         extras = [c for c in header if c not in spec.column_names]
         record = "to_json(struct_pack(" + ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in header) + "))::VARCHAR"
     else:
-        _stage_jsonl(con, spec, files)
+        rows = _stage_jsonl(con, spec, files)
         extras, record = [], "_record"
     ensure_raw_table(con, spec, extras)
-    paths = {str(f.path): f for f in files}
-    rel_case = "CASE filename " + " ".join(
-        f"WHEN {quote_literal(p)} THEN {quote_literal(f.rel)}" for p, f in paths.items()) + " END"
-    date_case = "CASE filename " + " ".join(
-        f"WHEN {quote_literal(p)} THEN DATE {quote_literal(f.file_date.isoformat())}"
-        for p, f in paths.items()) + " END"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _judged AS SELECT *, {reason_expr(spec)} AS _reason FROM _rows")
+    # each judged value is trimmed and typed once per row, then every rule reads those columns
+    field = {f.name: f for f in spec.fields}
+    judged = judged_fields(spec)
+    idx = {name: i for i, name in enumerate(judged)}
+    blanks = ", ".join(f"{blank_to_null(quote_ident(n))} AS __b{idx[n]}" for n in judged)
+    typed_j = ", ".join(f"{typed_expr(field[n], quote_ident(n), spec.decimal_comma, blank=f'__b{idx[n]}')} AS __t{idx[n]}"
+                        for n in judged)
+    reason = reason_expr(spec, typed_col=lambda n: f"__t{idx[n]}" if n in idx else "NULL",  # unjudged: unused
+                         blank_col=lambda n: f"__b{idx[n]}" if n in idx else "NULL")
+    if spec.fmt != "csv":
+        reason = f"CASE WHEN _valid THEN {reason} ELSE 'unparseable: invalid JSON object' END"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _bad AS
+        SELECT _rid, _reason FROM (
+            SELECT _rid, {reason} AS _reason
+            FROM (SELECT *, {typed_j} FROM (SELECT rowid AS _rid, *, {blanks} FROM _parsed)))
+        WHERE _reason IS NOT NULL""")
 
     reloads = [f.rel for f in files if f.reload]
     if reloads:  # a changed file replaces everything it delivered before
@@ -302,30 +374,37 @@ def _load_batch(con, spec: EntitySpec, files: list[LandingFile], header: list[st
     extra_sel = "".join(f", {quote_ident(c)}" for c in extras)
     con.execute(f"""
         INSERT INTO {spec.raw_table} BY NAME
-        SELECT {typed}{extra_sel}, {rel_case} AS _file_path, {date_case} AS _file_date,
-               _line, ? AS _load_id, ?::TIMESTAMP AS _loaded_at
-        FROM _judged WHERE _reason IS NULL
+        SELECT {typed}{extra_sel}, f.file_path AS _file_path, f.file_date AS _file_date, r._line,
+               ? AS _load_id, ?::TIMESTAMP AS _loaded_at
+        FROM {rows} r JOIN _files f USING (_fi)
+        WHERE NOT EXISTS (SELECT 1 FROM _bad b WHERE b._rid = r._rid)
+        ORDER BY r._fi, r._line  -- file order, whatever order the joins left
     """, [load_id, loaded_at])
+    rejects = ("" if spec.fmt != "csv" else """
+            UNION ALL
+            SELECT ?, ?, f.file_path, r._line, r.reason, r.record, ?, ?::TIMESTAMP
+            FROM _rejects r JOIN _files f USING (_fi)""")
     con.execute(f"""
         INSERT INTO quarantine.rejected_rows
-        SELECT ?, ?, {rel_case}, _line, _reason, {record}, ?, ?::TIMESTAMP FROM _judged WHERE _reason IS NOT NULL
-        UNION ALL
-        SELECT ?, ?, {rel_case}, _line, reason, record, ?, ?::TIMESTAMP FROM _rejects
-    """, [spec.source, spec.entity, load_id, loaded_at] * 2)
-    counts = con.execute("""
-        SELECT filename, count(*) FILTER (WHERE _reason IS NULL), count(*) FILTER (WHERE _reason IS NOT NULL)
-        FROM _judged GROUP BY filename
+        SELECT * FROM (
+            SELECT ?, ?, f.file_path, r._line, b._reason, {record}, ?, ?::TIMESTAMP
+            FROM {rows} r JOIN _bad b USING (_rid) JOIN _files f USING (_fi)
+            {rejects})
+        ORDER BY 3, 4
+    """, [spec.source, spec.entity, load_id, loaded_at] * (2 if spec.fmt == "csv" else 1))
+    rejected = ("SELECT _fi, count(*) AS n FROM _rejects GROUP BY _fi" if spec.fmt == "csv"
+                else "SELECT NULL::UBIGINT AS _fi, 0::BIGINT AS n WHERE false")
+    counts = con.execute(f"""
+        SELECT f.filename, coalesce(p.n, 0) + coalesce(r.n, 0), coalesce(b.n, 0) + coalesce(r.n, 0)
+        FROM _files f
+        LEFT JOIN (SELECT _fi, count(*) AS n FROM _parsed GROUP BY _fi) p USING (_fi)
+        LEFT JOIN (SELECT _fi, count(*) AS n FROM _bad JOIN (SELECT rowid AS _rid, _fi FROM _parsed)
+                   USING (_rid) GROUP BY _fi) b USING (_fi)
+        LEFT JOIN ({rejected}) r USING (_fi)
     """).fetchall()
-    rejected = dict(con.execute("SELECT filename, count(*) FROM _rejects GROUP BY filename").fetchall())
-    out = {p: (0, 0, 0) for p in paths}
-    for filename, ok, bad in counts:
-        out[filename] = (ok + bad, ok, bad)
-    for filename, n in rejected.items():
-        read, ok, bad = out[filename]
-        out[filename] = (read + n, ok, bad + n)
-    for t in ("_parsed", "_rows", "_judged", "_rejects", "_lines", "_jl", "_rej", "_rej_scan"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
-    return out
+    con.execute("; ".join(f"DROP TABLE IF EXISTS {t}" for t in (  # one round trip
+        "_parsed", "_bad", "_rejects", "_lines", "_excluded", "_shift", "_rowshift", "_linemap", "_rej", "_rej_scan")))
+    return {filename: (read, read - bad, bad) for filename, read, bad in counts}
 
 
 def _log(con, spec, f: LandingFile, load_id, loaded_at, read, ok, bad, status, message=None) -> None:
@@ -334,6 +413,20 @@ def _log(con, spec, f: LandingFile, load_id, loaded_at, read, ok, bad, status, m
         [load_id, spec.source, spec.entity, f.rel, f.file_date, f.hash, f.size, f.mtime,
          read, ok, bad, status, message, loaded_at],
     )
+
+
+def _log_batch(con, spec, files: list[LandingFile], counts, load_id, loaded_at) -> None:
+    """One load_log row per file of a loaded batch, in one statement."""
+    order = [str(f.path) for f in files]
+    con.execute("""
+        INSERT INTO audit.load_log
+        SELECT ?, ?, ?, f.file_path, f.file_date, f.file_hash, f.file_size, f.file_mtime,
+               c.r, c.o, c.b, 'loaded', NULL, ?::TIMESTAMP
+        FROM (SELECT unnest(?::VARCHAR[]) AS filename, unnest(?::BIGINT[]) AS r,
+                     unnest(?::BIGINT[]) AS o, unnest(?::BIGINT[]) AS b) c
+        JOIN _files f USING (filename)
+    """, [load_id, spec.source, spec.entity, loaded_at, order,
+          [counts[p][0] for p in order], [counts[p][1] for p in order], [counts[p][2] for p in order]])
 
 
 def _safe_error(exc: Exception) -> str:
@@ -451,9 +544,8 @@ def _attempt(con, spec, batch, header, load_id, loaded_at, result) -> list[Landi
 def _run_batch(con, spec, batch, header, load_id, loaded_at, result: EntityLoad) -> None:
     con.execute("BEGIN")
     counts = _load_batch(con, spec, batch, header, load_id, loaded_at)
-    for f in batch:
-        read, ok, bad = counts[str(f.path)]
-        _log(con, spec, f, load_id, loaded_at, read, ok, bad, "loaded")
+    _log_batch(con, spec, batch, counts, load_id, loaded_at)
+    con.execute("DROP TABLE IF EXISTS _files")
     con.execute("COMMIT")
     for f in batch:
         read, ok, bad = counts[str(f.path)]

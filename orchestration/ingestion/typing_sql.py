@@ -30,9 +30,10 @@ def blank_to_null(expr: str) -> str:
     return f"nullif(trim({expr}), '')"
 
 
-def typed_expr(f: Field, value: str, decimal_comma: bool = False) -> str:
-    """Typed value of `value` (a VARCHAR expression); NULL when blank or unparseable."""
-    v = blank_to_null(value)
+def typed_expr(f: Field, value: str, decimal_comma: bool = False, blank: str | None = None) -> str:
+    """Typed value of `value` (a VARCHAR expression); NULL when blank or unparseable. `blank`,
+    when given, is an expression already holding `blank_to_null(value)` (trimmed once)."""
+    v = blank or blank_to_null(value)
     if f.type == "text":
         return f"lower({v})" if f.enum else value
     if f.type == "int":
@@ -55,10 +56,11 @@ def typed_expr(f: Field, value: str, decimal_comma: bool = False) -> str:
     raise ValueError(f"unknown field type {f.type!r} for {f.name}")
 
 
-def _item_rules(f: Field, value: str) -> list[tuple[str, str]]:
-    """Rules on the objects of a JSON array field (order lines)."""
-    items = f"json_extract(CAST({value} AS JSON), '$[*]')"
-    rules = [(f"coalesce(json_array_length(CAST({value} AS JSON)), 0) = 0", f"missing_required: {f.name}")]
+def _item_rules(f: Field, value: str, typed: str | None = None) -> list[tuple[str, str]]:
+    """Rules on the objects of a JSON array field (order lines); `typed` is the field's JSON value."""
+    doc = typed or f"CAST({value} AS JSON)"
+    items = f"json_extract({doc}, '$[*]')"
+    rules = [(f"coalesce(json_array_length({doc}), 0) = 0", f"missing_required: {f.name}")]
     for item in f.items:
         x = f"(x ->> '{item.name}')"
         typed = typed_expr(item, x)
@@ -76,14 +78,24 @@ def _item_rules(f: Field, value: str) -> list[tuple[str, str]]:
     return rules
 
 
-def reason_expr(spec: EntitySpec, col=quote_ident) -> str:
-    """First reason a row is bad, or NULL. Reasons name columns, never values (personal data)."""
+def judged_fields(spec: EntitySpec) -> list[str]:
+    """The fields the rules of `reason_expr` look at."""
+    return [f.name for f in spec.fields
+            if f.required or f.enum or f.non_negative or f.items or f.name == spec.currency_field]
+
+
+def reason_expr(spec: EntitySpec, col=quote_ident, typed_col=None, blank_col=None) -> str:
+    """First reason a row is bad, or NULL. Reasons name columns, never values (personal data).
+    `col(name)` is the raw VARCHAR value; `typed_col(name)` and `blank_col(name)`, when given,
+    columns that already hold its `typed_expr` and `blank_to_null` (computed once per row, not
+    once per rule)."""
     rules: list[tuple[str, str]] = []
     for f in spec.fields:
         raw = col(f.name)
-        typed = typed_expr(f, raw, spec.decimal_comma)
+        typed = typed_col(f.name) if typed_col else typed_expr(f, raw, spec.decimal_comma)
+        blank = blank_col(f.name) if blank_col else blank_to_null(raw)
         if f.required:
-            rules.append((f"{blank_to_null(raw)} IS NULL", f"missing_required: {f.name}"))
+            rules.append((f"{blank} IS NULL", f"missing_required: {f.name}"))
             rules.append((f"{typed} IS NULL", f"bad_type: {f.name} is not {f.type}"))
         if f.enum:
             allowed = ", ".join(quote_literal(v) for v in f.enum)
@@ -92,9 +104,10 @@ def reason_expr(spec: EntitySpec, col=quote_ident) -> str:
             rules.append((f"{typed} < 0", f"negative_price: {f.name}"))
         if f.items:
             # only meaningful once the array itself parsed
-            rules.extend((f"{typed} IS NOT NULL AND ({cond})", why) for cond, why in _item_rules(f, raw))
+            rules.extend((f"{typed} IS NOT NULL AND ({cond})", why)
+                         for cond, why in _item_rules(f, raw, typed if typed_col else None))
     if spec.currency_field:
-        cur = blank_to_null(col(spec.currency_field))
+        cur = blank_col(spec.currency_field) if blank_col else blank_to_null(col(spec.currency_field))
         rules.append((f"{cur} IS NOT NULL AND upper({cur}) <> 'EUR'",
                       f"unsupported_currency: {spec.currency_field}"))
     whens = " ".join(f"WHEN {cond} THEN {quote_literal(why)}" for cond, why in rules)
