@@ -42,6 +42,10 @@ STATE_KEYS = "identity.cluster_keys"
 STATE_COMPS = "identity.cluster_comps"
 STATE_CONFIG = "identity.cluster_config"
 
+CLUSTERS_CHECKSUM_SQL = (f"SELECT count(*) AS written_rows, coalesce(sum(hash(source, source_record_id, "
+                         f"customer_id)::HUGEINT), 0) AS written_sum, (SELECT count(*) FROM {STATE_RECORDS}) "
+                         f"AS state_rows FROM {CLUSTERS_TABLE}")
+
 DDL = f"""
 CREATE SCHEMA IF NOT EXISTS identity;
 CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (
@@ -316,34 +320,46 @@ def write_state(con: duckdb.DuckDBPyConnection, scope: str | None, link_fingerpr
         con.execute(f"CREATE OR REPLACE TABLE {STATE_RECORDS} AS {rows}")
         con.execute(f"CREATE OR REPLACE TABLE {STATE_KEYS} AS {key_hashes_sql()}")
         con.execute(f"CREATE OR REPLACE TABLE {STATE_COMPS} AS {comps} GROUP BY whole_comp")
-    con.execute(f"CREATE OR REPLACE TABLE {STATE_CONFIG} AS SELECT ? AS fingerprint, ?::DATE AS resolved_on",
-                [link_fingerprint, as_of])
+    # a checksum of what this step wrote: the next night compares every row only when another
+    # step (the privacy step's erasures) changed the table since
+    con.execute(f"CREATE OR REPLACE TABLE {STATE_CONFIG} AS SELECT ? AS fingerprint, ?::DATE AS resolved_on, "
+                f"c.* FROM ({CLUSTERS_CHECKSUM_SQL}) c", [link_fingerprint, as_of])
 
 
 def _stats(con: duckdb.DuckDBPyConnection, placed: str) -> dict:
     """Counts and rates of tonight's placement (never a value), over every record (`placed`:
     customer_id, match_rule, joined_by_model per record)."""
-    row = con.execute(f"""
-        WITH sizes AS (SELECT customer_id, count(*) AS n FROM {placed}
-                       WHERE customer_id IS NOT NULL GROUP BY customer_id)
-        SELECT (SELECT count(*) FROM {placed}),
-               (SELECT count(*) FROM sizes),
-               (SELECT count(*) FILTER (WHERE n > 1) FROM sizes),
-               (SELECT count(*) FILTER (WHERE match_rule = 'anonymous') FROM {placed}),
-               (SELECT count(*) FILTER (WHERE customer_id IS NULL AND match_rule <> 'anonymous') FROM {placed}),
-               (SELECT coalesce(max(n), 0) FROM sizes),
-               (SELECT coalesce(round(avg(n), 3), 0) FROM sizes),
-               (SELECT count(DISTINCT customer_id) FILTER (WHERE joined_by_model) FROM {placed})
+    # one pass over the records and one over the customers
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE id_stats_customers AS
+        SELECT customer_id, count(*) AS n,
+               count(*) FILTER (WHERE match_rule LIKE 'deterministic%') AS n_det,
+               count(*) FILTER (WHERE match_rule LIKE 'probabilistic%') AS n_prob,
+               count(*) FILTER (WHERE match_rule = 'singleton') AS n_single,
+               bool_or(joined_by_model) AS joined
+        FROM {placed} GROUP BY customer_id
+    """)
+    row = con.execute("""
+        SELECT coalesce(sum(n), 0),
+               count(*) FILTER (WHERE customer_id IS NOT NULL),
+               count(*) FILTER (WHERE customer_id IS NOT NULL AND n > 1),
+               coalesce(max(n) FILTER (WHERE customer_id IS NOT NULL), 0),
+               coalesce(round(avg(n) FILTER (WHERE customer_id IS NOT NULL), 3), 0),
+               count(*) FILTER (WHERE customer_id IS NOT NULL AND joined),
+               coalesce(sum(n_det) FILTER (WHERE customer_id IS NOT NULL), 0),
+               coalesce(sum(n_prob) FILTER (WHERE customer_id IS NOT NULL), 0),
+               coalesce(sum(n_single) FILTER (WHERE customer_id IS NOT NULL), 0)
+        FROM id_stats_customers
     """).fetchall()[0]
-    by_stage = dict(con.execute(f"""
-        SELECT split_part(match_rule, ':', 1), count(*) FROM {placed}
-        WHERE customer_id IS NOT NULL GROUP BY ALL
+    unplaced = dict(con.execute(f"""
+        SELECT match_rule = 'anonymous', count(*) FROM {placed} WHERE customer_id IS NULL GROUP BY ALL
     """).fetchall())
-    histogram = con.execute(f"""
-        SELECT least(n, 10) AS size, count(*) FROM (
-            SELECT count(*) AS n FROM {placed} WHERE customer_id IS NOT NULL GROUP BY customer_id)
+    histogram = con.execute("""
+        SELECT least(n, 10) AS size, count(*) FROM id_stats_customers WHERE customer_id IS NOT NULL
         GROUP BY ALL ORDER BY 1
     """).fetchall()
+    by_stage = {"deterministic": int(row[6]), "probabilistic": int(row[7]), "singleton": int(row[8])}
+    row = (row[0], row[1], row[2], unplaced.get(True, 0), unplaced.get(False, 0), row[3], row[4], row[5])
     placed = max(1, sum(by_stage.values()))
     return {
         "records": int(row[0]), "customers": int(row[1]), "multi_record_customers": int(row[2]),

@@ -103,10 +103,14 @@ def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: 
     has_state = all(_exists(con, t) for t in (STATE, PAIRS, MODEL_STATE, BLOCK_KEYS))
     same_model = has_state and con.execute(f"SELECT any_value(fingerprint) FROM {MODEL_STATE}").fetchall()[0][0] == model_fp
     if same_model:
+        # new or changed records, and records gone since yesterday, in one pass
         con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE id_match_changed AS
-            SELECT rec_key FROM id_match_records ANTI JOIN {STATE} s USING (rec_key, fingerprint)
+            CREATE OR REPLACE TEMP TABLE id_match_diff AS
+            SELECT coalesce(n.rec_key, s.rec_key) AS rec_key, n.rec_key IS NULL AS gone
+            FROM id_match_records n FULL JOIN {STATE} s ON s.rec_key = n.rec_key
+            WHERE n.fingerprint IS DISTINCT FROM s.fingerprint
         """)
+        con.execute("CREATE OR REPLACE TEMP TABLE id_match_changed AS SELECT rec_key FROM id_match_diff WHERE NOT gone")
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE id_match_changed AS SELECT rec_key FROM id_match_records")
     n_changed = con.execute("SELECT count(*) FROM id_match_changed").fetchall()[0][0]
@@ -160,11 +164,7 @@ def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: 
 
     if incremental:
         # carry over pairs whose two records are unchanged and still there: drop the others
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE id_match_gone AS
-            SELECT rec_key FROM {STATE} ANTI JOIN id_match_records USING (rec_key)
-            UNION ALL SELECT rec_key FROM id_match_changed
-        """)
+        con.execute("CREATE OR REPLACE TEMP TABLE id_match_gone AS SELECT rec_key FROM id_match_diff")
         con.execute(f"DELETE FROM {PAIRS} WHERE rec_key_l IN (SELECT rec_key FROM id_match_gone) "
                     f"OR rec_key_r IN (SELECT rec_key FROM id_match_gone)")
         con.execute(f"INSERT INTO {PAIRS} SELECT * FROM id_new_pairs")
