@@ -22,6 +22,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ..warehouse import table_exists
+from .matching import PAIRS
 from .stitching import KEY_CONFIDENCE, KEYS, RECORDS
 
 CLUSTERS_TABLE = "identity.record_clusters"
@@ -79,13 +80,14 @@ def _probabilistic_edges(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     if not has:
         return pd.DataFrame({"rec_l": pd.Series(dtype="int64"), "rec_r": pd.Series(dtype="int64"),
                              "match_probability": pd.Series(dtype="float64")})
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE id_prob_ix AS
         WITH keyed AS (SELECT rec_ix, source || ':' || source_record_id AS rec_key FROM id_records)
-        SELECT l.rec_ix AS rec_l, r.rec_ix AS rec_r, e.*
+        SELECT l.rec_ix AS rec_l, r.rec_ix AS rec_r, p.*
         FROM id_prob_edges e
         JOIN keyed l ON l.rec_key = e.rec_key_l
         JOIN keyed r ON r.rec_key = e.rec_key_r
+        JOIN {PAIRS} p ON p.rec_key_l = e.rec_key_l AND p.rec_key_r = e.rec_key_r
     """)
     return con.execute("SELECT rec_l, rec_r, match_probability FROM id_prob_ix").df()
 
@@ -282,11 +284,11 @@ def fingerprints_sql(scope: str | None = None) -> str:
     record (name signature, birth date, identifier values), hashed order-independently."""
     within = f"SEMI JOIN {scope} USING (source, source_record_id)" if scope else ""
     return f"""
-        WITH kh AS (SELECT source, source_record_id, bit_xor(hash(key_type, key_value)) AS h
+        WITH kh AS (SELECT hash(source, source_record_id) AS rh, bit_xor(hash(key_type, key_value)) AS h
                     FROM {KEYS} {within} GROUP BY ALL)
-        SELECT r.source, r.source_record_id,
+        SELECT r.source, r.source_record_id, hash(r.source, r.source_record_id) AS rh,
                xor(hash(r.name_signature, r.birth_date), coalesce(kh.h, 0::UBIGINT)) AS fingerprint
-        FROM {RECORDS} r {within} LEFT JOIN kh USING (source, source_record_id)
+        FROM {RECORDS} r {within} LEFT JOIN kh ON kh.rh = hash(r.source, r.source_record_id)
     """
 
 

@@ -112,8 +112,9 @@ def plan(con: duckdb.DuckDBPyConnection, link_fp: str, match: matching.MatchStat
         CREATE OR REPLACE TEMP TABLE id_changed AS
         SELECT coalesce(n.source, s.source) AS source, coalesce(n.source_record_id, s.source_record_id)
                AS source_record_id
-        FROM id_now n FULL JOIN {C.STATE_RECORDS} s
-          ON s.source = n.source AND s.source_record_id = n.source_record_id
+        FROM id_now n
+        FULL JOIN (SELECT source, source_record_id, hash(source, source_record_id) AS rh, fingerprint
+                   FROM {C.STATE_RECORDS}) s ON s.rh = n.rh
         WHERE n.fingerprint IS DISTINCT FROM s.fingerprint
         UNION
         SELECT {_rec('rec_key')} FROM id_match_gone

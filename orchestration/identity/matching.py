@@ -94,7 +94,7 @@ def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: 
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE id_match_records AS
         SELECT source, source_record_id, source || ':' || source_record_id AS rec_key,
-               hash({", ".join(RAW_COLUMNS)}) AS fingerprint
+               hash(source, source_record_id) AS rh, hash({", ".join(RAW_COLUMNS)}) AS fingerprint
         FROM {_named()}
     """)
     n_named = con.execute("SELECT count(*) FROM id_match_records").fetchall()[0][0]
@@ -107,7 +107,7 @@ def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: 
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE id_match_diff AS
             SELECT coalesce(n.rec_key, s.rec_key) AS rec_key, n.rec_key IS NULL AS gone
-            FROM id_match_records n FULL JOIN {STATE} s ON s.rec_key = n.rec_key
+            FROM id_match_records n FULL JOIN {STATE} s ON s.rh = n.rh
             WHERE n.fingerprint IS DISTINCT FROM s.fingerprint
         """)
         con.execute("CREATE OR REPLACE TEMP TABLE id_match_changed AS SELECT rec_key FROM id_match_diff WHERE NOT gone")
@@ -170,19 +170,19 @@ def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: 
         con.execute(f"INSERT INTO {PAIRS} SELECT * FROM id_new_pairs")
         for table in (STATE, BLOCK_KEYS):
             con.execute(f"DELETE FROM {table} WHERE rec_key IN (SELECT rec_key FROM id_match_gone)")
-        con.execute(f"INSERT INTO {STATE} SELECT rec_key, fingerprint FROM id_match_records "
+        con.execute(f"INSERT INTO {STATE} SELECT rec_key, rh, fingerprint FROM id_match_records "
                     f"SEMI JOIN id_match_changed USING (rec_key)")
         con.execute(f"INSERT INTO {BLOCK_KEYS} SELECT * FROM id_match_block_changed")
     else:
         con.execute(f"CREATE OR REPLACE TABLE {PAIRS} AS SELECT * FROM id_new_pairs")
-        con.execute(f"CREATE OR REPLACE TABLE {STATE} AS SELECT rec_key, fingerprint FROM id_match_records")
+        con.execute(f"CREATE OR REPLACE TABLE {STATE} AS SELECT rec_key, rh, fingerprint FROM id_match_records")
         con.execute(f"CREATE OR REPLACE TABLE {BLOCK_KEYS} AS {P.block_keys_sql('id_match_input')}")
     con.execute(f"CREATE OR REPLACE TABLE {MODEL_STATE} AS SELECT ? AS fingerprint, ?::DATE AS scored_on",
                 [model_fp, as_of])
     guard = GUARD_SQL if household_guards else "true"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE id_prob_edges AS
-        SELECT * FROM {PAIRS} WHERE match_probability >= {threshold} AND {guard}
+        SELECT rec_key_l, rec_key_r, match_probability FROM {PAIRS} WHERE match_probability >= {threshold} AND {guard}
     """)
     links, vetoed, kept = con.execute(f"""
         SELECT count(*) FILTER (WHERE {guard}), count(*) FILTER (WHERE NOT ({guard})),
