@@ -334,12 +334,12 @@ def _stats(con: duckdb.DuckDBPyConnection, placed: str) -> dict:
     # one pass over the records and one over the customers
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE id_stats_customers AS
-        SELECT customer_id, count(*) AS n,
+        SELECT CASE WHEN customer_id IS NOT NULL THEN hash(customer_id) END AS customer_id, count(*) AS n,
                count(*) FILTER (WHERE match_rule LIKE 'deterministic%') AS n_det,
                count(*) FILTER (WHERE match_rule LIKE 'probabilistic%') AS n_prob,
                count(*) FILTER (WHERE match_rule = 'singleton') AS n_single,
                bool_or(joined_by_model) AS joined
-        FROM {placed} GROUP BY customer_id
+        FROM {placed} GROUP BY 1
     """)
     row = con.execute("""
         SELECT coalesce(sum(n), 0),

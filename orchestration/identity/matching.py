@@ -75,7 +75,7 @@ def _exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
 # only for the records it loads.
 RAW_COLUMNS = ("first_name_key", "last_name_key", "birth_date", "address_line", "postcode", "city")
 # Bumped when what the state holds changes: an older state is not used (a full night rebuilds it).
-STATE_VERSION = "2"
+STATE_VERSION = "3"
 
 
 def _named(relation: str = P.RECORDS) -> str:
