@@ -129,10 +129,10 @@ def assign_ids(con: duckdb.DuckDBPyConnection, members: str, has_previous: bool,
     previous = (f"SELECT source || ':' || source_record_id AS record_key, customer_id FROM {CLUSTERS_TABLE} "
                 f"{within} WHERE customer_id IS NOT NULL" if has_previous
                 else "SELECT NULL::VARCHAR AS record_key, NULL::VARCHAR AS customer_id WHERE false")
-    taken = (f"SELECT DISTINCT customer_id FROM {CLUSTERS_TABLE} ANTI JOIN {scope} USING (source, source_record_id) "
-             f"WHERE customer_id IS NOT NULL" if scope and has_previous
+    # ids held outside the scope (an incremental night): only candidates are looked up
+    taken = (f"SELECT customer_id FROM {CLUSTERS_TABLE} ANTI JOIN {scope} USING (source, source_record_id) "
+             f"WHERE customer_id IN (SELECT candidate FROM id_candidates)" if scope and has_previous
              else "SELECT NULL::VARCHAR AS customer_id WHERE false")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE id_taken AS {taken}")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE id_comps AS
         SELECT comp, count(*) AS size, min(record_key) AS seed FROM {members} GROUP BY comp
@@ -159,11 +159,14 @@ def assign_ids(con: duckdb.DuckDBPyConnection, members: str, has_previous: bool,
     salt = 0
     while True:
         con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE id_candidates AS
+            SELECT c.comp, 'C' || upper(left(sha1(c.seed || '#{salt}'), 12)) AS candidate
+            FROM id_comps c ANTI JOIN id_assigned a USING (comp)
+        """)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE id_taken AS {taken}")
+        con.execute(f"""
             INSERT INTO id_assigned
-            SELECT comp, candidate FROM (
-                SELECT c.comp, 'C' || upper(left(sha1(c.seed || '#{salt}'), 12)) AS candidate
-                FROM id_comps c ANTI JOIN id_assigned a USING (comp)
-            ) n
+            SELECT comp, candidate FROM id_candidates n
             WHERE candidate NOT IN (SELECT customer_id FROM id_assigned)
               AND candidate NOT IN (SELECT old_customer_id FROM {HISTORY_TABLE})
               AND candidate NOT IN (SELECT customer_id FROM id_taken)
@@ -302,11 +305,16 @@ def write_state(con: duckdb.DuckDBPyConnection, scope: str | None, link_fingerpr
     incremental = bool(scope) and all(table_exists(con, t) for t in (STATE_RECORDS, STATE_KEYS, STATE_COMPS))
     offset = (con.execute(f"SELECT coalesce(max(whole_comp) + 1, 0) FROM {STATE_RECORDS}").fetchall()[0][0]
               if incremental else 0)
+    # tonight's fingerprints of every record, when the night's plan computed them already
+    has_now = incremental and con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'id_now'").fetchall()[0][0]
+    fingerprints = ("SELECT source, source_record_id, fingerprint FROM id_now" if has_now
+                    else fingerprints_sql('id_records'))
     rows = f"""
         SELECT f.source, f.source_record_id, fp.fingerprint, l.whole_comp + {int(offset)} AS whole_comp,
                f.customer_id, f.match_rule, f.joined_by_model
         FROM id_placed_final f JOIN _labels l USING (rec_ix)
-        JOIN ({fingerprints_sql('id_records')}) fp USING (source, source_record_id)
+        JOIN ({fingerprints}) fp USING (source, source_record_id)
     """
     comps = f"SELECT whole_comp, count(*) AS n_records FROM {STATE_RECORDS} "
     if incremental:
