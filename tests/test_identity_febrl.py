@@ -43,7 +43,7 @@ def f1_on(bench, tmp_path, parts, threshold):
 def test_febrl4_link_crm_to_web_accounts(bench, tmp_path):
     scores = f1_on(bench, tmp_path, [("dataset4a.csv", "crm"), ("dataset4b.csv", "ecommerce")], threshold=0.9)
     assert scores["precision"] >= 0.99
-    assert scores["f1"] >= 0.97
+    assert scores["f1"] >= 0.98
 
 
 def test_febrl3_dedupe_one_crm_silo(bench, tmp_path):

@@ -22,6 +22,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ..warehouse import table_exists
+from .matching import PAIRS
 from .stitching import KEY_CONFIDENCE, KEYS, RECORDS
 
 CLUSTERS_TABLE = "identity.record_clusters"
@@ -41,6 +42,10 @@ STATE_RECORDS = "identity.cluster_records"
 STATE_KEYS = "identity.cluster_keys"
 STATE_COMPS = "identity.cluster_comps"
 STATE_CONFIG = "identity.cluster_config"
+
+CLUSTERS_CHECKSUM_SQL = (f"SELECT count(*) AS written_rows, coalesce(sum(hash(source, source_record_id, "
+                         f"customer_id)::HUGEINT), 0) AS written_sum, (SELECT count(*) FROM {STATE_RECORDS}) "
+                         f"AS state_rows FROM {CLUSTERS_TABLE}")
 
 DDL = f"""
 CREATE SCHEMA IF NOT EXISTS identity;
@@ -75,13 +80,14 @@ def _probabilistic_edges(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     if not has:
         return pd.DataFrame({"rec_l": pd.Series(dtype="int64"), "rec_r": pd.Series(dtype="int64"),
                              "match_probability": pd.Series(dtype="float64")})
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE id_prob_ix AS
         WITH keyed AS (SELECT rec_ix, source || ':' || source_record_id AS rec_key FROM id_records)
-        SELECT l.rec_ix AS rec_l, r.rec_ix AS rec_r, e.*
+        SELECT l.rec_ix AS rec_l, r.rec_ix AS rec_r, p.*
         FROM id_prob_edges e
         JOIN keyed l ON l.rec_key = e.rec_key_l
         JOIN keyed r ON r.rec_key = e.rec_key_r
+        JOIN {PAIRS} p ON p.rec_key_l = e.rec_key_l AND p.rec_key_r = e.rec_key_r
     """)
     return con.execute("SELECT rec_l, rec_r, match_probability FROM id_prob_ix").df()
 
@@ -123,10 +129,10 @@ def assign_ids(con: duckdb.DuckDBPyConnection, members: str, has_previous: bool,
     previous = (f"SELECT source || ':' || source_record_id AS record_key, customer_id FROM {CLUSTERS_TABLE} "
                 f"{within} WHERE customer_id IS NOT NULL" if has_previous
                 else "SELECT NULL::VARCHAR AS record_key, NULL::VARCHAR AS customer_id WHERE false")
-    taken = (f"SELECT DISTINCT customer_id FROM {CLUSTERS_TABLE} ANTI JOIN {scope} USING (source, source_record_id) "
-             f"WHERE customer_id IS NOT NULL" if scope and has_previous
+    # ids held outside the scope (an incremental night): only candidates are looked up
+    taken = (f"SELECT customer_id FROM {CLUSTERS_TABLE} ANTI JOIN {scope} USING (source, source_record_id) "
+             f"WHERE customer_id IN (SELECT candidate FROM id_candidates)" if scope and has_previous
              else "SELECT NULL::VARCHAR AS customer_id WHERE false")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE id_taken AS {taken}")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE id_comps AS
         SELECT comp, count(*) AS size, min(record_key) AS seed FROM {members} GROUP BY comp
@@ -153,11 +159,14 @@ def assign_ids(con: duckdb.DuckDBPyConnection, members: str, has_previous: bool,
     salt = 0
     while True:
         con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE id_candidates AS
+            SELECT c.comp, 'C' || upper(left(sha1(c.seed || '#{salt}'), 12)) AS candidate
+            FROM id_comps c ANTI JOIN id_assigned a USING (comp)
+        """)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE id_taken AS {taken}")
+        con.execute(f"""
             INSERT INTO id_assigned
-            SELECT comp, candidate FROM (
-                SELECT c.comp, 'C' || upper(left(sha1(c.seed || '#{salt}'), 12)) AS candidate
-                FROM id_comps c ANTI JOIN id_assigned a USING (comp)
-            ) n
+            SELECT comp, candidate FROM id_candidates n
             WHERE candidate NOT IN (SELECT customer_id FROM id_assigned)
               AND candidate NOT IN (SELECT old_customer_id FROM {HISTORY_TABLE})
               AND candidate NOT IN (SELECT customer_id FROM id_taken)
@@ -278,11 +287,11 @@ def fingerprints_sql(scope: str | None = None) -> str:
     record (name signature, birth date, identifier values), hashed order-independently."""
     within = f"SEMI JOIN {scope} USING (source, source_record_id)" if scope else ""
     return f"""
-        WITH kh AS (SELECT source, source_record_id, bit_xor(hash(key_type, key_value)) AS h
+        WITH kh AS (SELECT hash(source, source_record_id) AS rh, bit_xor(hash(key_type, key_value)) AS h
                     FROM {KEYS} {within} GROUP BY ALL)
-        SELECT r.source, r.source_record_id,
+        SELECT r.source, r.source_record_id, hash(r.source, r.source_record_id) AS rh,
                xor(hash(r.name_signature, r.birth_date), coalesce(kh.h, 0::UBIGINT)) AS fingerprint
-        FROM {RECORDS} r {within} LEFT JOIN kh USING (source, source_record_id)
+        FROM {RECORDS} r {within} LEFT JOIN kh ON kh.rh = hash(r.source, r.source_record_id)
     """
 
 
@@ -296,11 +305,16 @@ def write_state(con: duckdb.DuckDBPyConnection, scope: str | None, link_fingerpr
     incremental = bool(scope) and all(table_exists(con, t) for t in (STATE_RECORDS, STATE_KEYS, STATE_COMPS))
     offset = (con.execute(f"SELECT coalesce(max(whole_comp) + 1, 0) FROM {STATE_RECORDS}").fetchall()[0][0]
               if incremental else 0)
+    # tonight's fingerprints of every record, when the night's plan computed them already
+    has_now = incremental and con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'id_now'").fetchall()[0][0]
+    fingerprints = ("SELECT source, source_record_id, fingerprint FROM id_now" if has_now
+                    else fingerprints_sql('id_records'))
     rows = f"""
         SELECT f.source, f.source_record_id, fp.fingerprint, l.whole_comp + {int(offset)} AS whole_comp,
                f.customer_id, f.match_rule, f.joined_by_model
         FROM id_placed_final f JOIN _labels l USING (rec_ix)
-        JOIN ({fingerprints_sql('id_records')}) fp USING (source, source_record_id)
+        JOIN ({fingerprints}) fp USING (source, source_record_id)
     """
     comps = f"SELECT whole_comp, count(*) AS n_records FROM {STATE_RECORDS} "
     if incremental:
@@ -316,34 +330,46 @@ def write_state(con: duckdb.DuckDBPyConnection, scope: str | None, link_fingerpr
         con.execute(f"CREATE OR REPLACE TABLE {STATE_RECORDS} AS {rows}")
         con.execute(f"CREATE OR REPLACE TABLE {STATE_KEYS} AS {key_hashes_sql()}")
         con.execute(f"CREATE OR REPLACE TABLE {STATE_COMPS} AS {comps} GROUP BY whole_comp")
-    con.execute(f"CREATE OR REPLACE TABLE {STATE_CONFIG} AS SELECT ? AS fingerprint, ?::DATE AS resolved_on",
-                [link_fingerprint, as_of])
+    # a checksum of what this step wrote: the next night compares every row only when another
+    # step (the privacy step's erasures) changed the table since
+    con.execute(f"CREATE OR REPLACE TABLE {STATE_CONFIG} AS SELECT ? AS fingerprint, ?::DATE AS resolved_on, "
+                f"c.* FROM ({CLUSTERS_CHECKSUM_SQL}) c", [link_fingerprint, as_of])
 
 
 def _stats(con: duckdb.DuckDBPyConnection, placed: str) -> dict:
     """Counts and rates of tonight's placement (never a value), over every record (`placed`:
     customer_id, match_rule, joined_by_model per record)."""
-    row = con.execute(f"""
-        WITH sizes AS (SELECT customer_id, count(*) AS n FROM {placed}
-                       WHERE customer_id IS NOT NULL GROUP BY customer_id)
-        SELECT (SELECT count(*) FROM {placed}),
-               (SELECT count(*) FROM sizes),
-               (SELECT count(*) FILTER (WHERE n > 1) FROM sizes),
-               (SELECT count(*) FILTER (WHERE match_rule = 'anonymous') FROM {placed}),
-               (SELECT count(*) FILTER (WHERE customer_id IS NULL AND match_rule <> 'anonymous') FROM {placed}),
-               (SELECT coalesce(max(n), 0) FROM sizes),
-               (SELECT coalesce(round(avg(n), 3), 0) FROM sizes),
-               (SELECT count(DISTINCT customer_id) FILTER (WHERE joined_by_model) FROM {placed})
+    # one pass over the records and one over the customers
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE id_stats_customers AS
+        SELECT CASE WHEN customer_id IS NOT NULL THEN hash(customer_id) END AS customer_id, count(*) AS n,
+               count(*) FILTER (WHERE match_rule LIKE 'deterministic%') AS n_det,
+               count(*) FILTER (WHERE match_rule LIKE 'probabilistic%') AS n_prob,
+               count(*) FILTER (WHERE match_rule = 'singleton') AS n_single,
+               bool_or(joined_by_model) AS joined
+        FROM {placed} GROUP BY 1
+    """)
+    row = con.execute("""
+        SELECT coalesce(sum(n), 0),
+               count(*) FILTER (WHERE customer_id IS NOT NULL),
+               count(*) FILTER (WHERE customer_id IS NOT NULL AND n > 1),
+               coalesce(max(n) FILTER (WHERE customer_id IS NOT NULL), 0),
+               coalesce(round(avg(n) FILTER (WHERE customer_id IS NOT NULL), 3), 0),
+               count(*) FILTER (WHERE customer_id IS NOT NULL AND joined),
+               coalesce(sum(n_det) FILTER (WHERE customer_id IS NOT NULL), 0),
+               coalesce(sum(n_prob) FILTER (WHERE customer_id IS NOT NULL), 0),
+               coalesce(sum(n_single) FILTER (WHERE customer_id IS NOT NULL), 0)
+        FROM id_stats_customers
     """).fetchall()[0]
-    by_stage = dict(con.execute(f"""
-        SELECT split_part(match_rule, ':', 1), count(*) FROM {placed}
-        WHERE customer_id IS NOT NULL GROUP BY ALL
+    unplaced = dict(con.execute(f"""
+        SELECT match_rule = 'anonymous', count(*) FROM {placed} WHERE customer_id IS NULL GROUP BY ALL
     """).fetchall())
-    histogram = con.execute(f"""
-        SELECT least(n, 10) AS size, count(*) FROM (
-            SELECT count(*) AS n FROM {placed} WHERE customer_id IS NOT NULL GROUP BY customer_id)
+    histogram = con.execute("""
+        SELECT least(n, 10) AS size, count(*) FROM id_stats_customers WHERE customer_id IS NOT NULL
         GROUP BY ALL ORDER BY 1
     """).fetchall()
+    by_stage = {"deterministic": int(row[6]), "probabilistic": int(row[7]), "singleton": int(row[8])}
+    row = (row[0], row[1], row[2], unplaced.get(True, 0), unplaced.get(False, 0), row[3], row[4], row[5])
     placed = max(1, sum(by_stage.values()))
     return {
         "records": int(row[0]), "customers": int(row[1]), "multi_record_customers": int(row[2]),

@@ -67,7 +67,8 @@ def link_fingerprint(model: dict, household_guards: bool, threshold: float) -> s
     """The rules that draw tonight's graph: a change re-places everything."""
     rules = {"model": P.model_fingerprint(model), "guards": matching.GUARD_SQL if household_guards else "",
              "threshold": threshold, "trusted": S.TRUSTED_SQL, "blocked": S.BLOCKED_VALUE_PATTERNS,
-             "confidence": S.KEY_CONFIDENCE, "max_named": C.MAX_NAMED_RECORDS_PER_CUSTOMER}
+             "confidence": S.KEY_CONFIDENCE, "max_named": C.MAX_NAMED_RECORDS_PER_CUSTOMER,
+             "state": matching.STATE_VERSION}
     return hashlib.sha256(json.dumps(rules, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -87,15 +88,13 @@ def plan(con: duckdb.DuckDBPyConnection, link_fp: str, match: matching.MatchStat
         return "rules or model changed", 0, 0
     n_records = con.execute(f"SELECT count(*) FROM {RECORDS}").fetchall()[0][0]
     con.execute(f"CREATE OR REPLACE TEMP TABLE id_now AS {C.fingerprints_sql()}")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE id_changed AS
-        SELECT coalesce(n.source, s.source) AS source, coalesce(n.source_record_id, s.source_record_id)
-               AS source_record_id
-        FROM id_now n FULL JOIN {C.STATE_RECORDS} s
-          ON s.source = n.source AND s.source_record_id = n.source_record_id
-        WHERE n.fingerprint IS DISTINCT FROM s.fingerprint
-        UNION
-        SELECT {_rec('rec_key')} FROM id_match_gone
+    # rows of identity.record_clusters changed since this step wrote them (an erasure): compared
+    # one by one only when the table's checksum says so
+    touched = con.execute(f"""
+        SELECT (SELECT (written_rows, written_sum, state_rows) FROM {C.STATE_CONFIG})
+               IS DISTINCT FROM (SELECT (written_rows, written_sum, state_rows) FROM ({C.CLUSTERS_CHECKSUM_SQL}))
+    """).fetchall()[0][0]
+    behind_our_back = f"""
         UNION
         SELECT s.source, s.source_record_id FROM {C.STATE_RECORDS} s
         LEFT JOIN {C.CLUSTERS_TABLE} c ON c.source = s.source AND c.source_record_id = s.source_record_id
@@ -108,6 +107,18 @@ def plan(con: duckdb.DuckDBPyConnection, link_fp: str, match: matching.MatchStat
             SELECT c.whole_comp FROM {C.STATE_COMPS} c
             LEFT JOIN (SELECT whole_comp, count(*) AS n FROM {C.STATE_RECORDS} GROUP BY ALL) s USING (whole_comp)
             WHERE coalesce(s.n, 0) < c.n_records)
+    """ if touched else ""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE id_changed AS
+        SELECT coalesce(n.source, s.source) AS source, coalesce(n.source_record_id, s.source_record_id)
+               AS source_record_id
+        FROM id_now n
+        FULL JOIN (SELECT source, source_record_id, hash(source, source_record_id) AS rh, fingerprint
+                   FROM {C.STATE_RECORDS}) s ON s.rh = n.rh
+        WHERE n.fingerprint IS DISTINCT FROM s.fingerprint
+        UNION
+        SELECT {_rec('rec_key')} FROM id_match_gone
+        {behind_our_back}
     """)
     n_changed = con.execute("SELECT count(*) FROM id_changed").fetchall()[0][0]
     if n_changed > FULL_ABOVE_SCOPE_SHARE * max(1, n_records):

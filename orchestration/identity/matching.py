@@ -3,7 +3,9 @@
 State kept in the warehouse (schema `identity`), so that a night only scores what changed:
 - `match_input_state`: every named record's key and a fingerprint of its compared values;
 - `match_pairs`: every scored pair above `KEEP_PROBABILITY` (keys, levels, weights; no values);
-- `match_model_state`: the fingerprint of the model that scored them.
+- `match_model_state`: the fingerprint of the model that scored them;
+- `match_block_keys`: per named record, a hash of each blocking rule's key (no value), so that a
+  night finds the unchanged records a changed one can pair with without recomputing every input.
 
 A night is *incremental* when yesterday's state exists, the model is the same and fewer than
 `FULL_ABOVE_CHANGED_SHARE` of the records are new or changed: the new/changed records are scored
@@ -27,6 +29,7 @@ from . import probabilistic as P
 STATE = "identity.match_input_state"
 PAIRS = "identity.match_pairs"
 MODEL_STATE = "identity.match_model_state"
+BLOCK_KEYS = "identity.match_block_keys"
 FULL_ABOVE_CHANGED_SHARE = 0.5
 
 # Household guards on a probabilistic link (a false merge is worse than a missed one). Levels
@@ -67,9 +70,16 @@ def _exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
                        [schema, name]).fetchall()[0][0] > 0
 
 
-def _fingerprint_sql() -> str:
-    cols = ", ".join(f"coalesce({c}, '')" for c in P.COMPARED_COLUMNS)
-    return f"md5(concat_ws('|', {cols}))"
+# What a named record's Splink input is computed from (int_identity__records columns): a night
+# hashes these for every record (cheap), and computes the Splink input (street keys, nicknames)
+# only for the records it loads.
+RAW_COLUMNS = ("first_name_key", "last_name_key", "birth_date", "address_line", "postcode", "city")
+# Bumped when what the state holds changes: an older state is not used (a full night rebuilds it).
+STATE_VERSION = "3"
+
+
+def _named(relation: str = P.RECORDS) -> str:
+    return f"{relation} WHERE first_name_key IS NOT NULL OR last_name_key IS NOT NULL"
 
 
 def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: dt.date | None = None,
@@ -80,37 +90,53 @@ def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: 
     households (FEBRL replaces first names while keeping surname, birth date and address, which
     is exactly what twins look like), as is another `threshold`."""
     con.execute("CREATE SCHEMA IF NOT EXISTS identity")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE id_match_input AS "
-                f"SELECT *, {_fingerprint_sql()} AS fingerprint FROM ({P.input_sql()})")
-    n_named = con.execute("SELECT count(*) FROM id_match_input").fetchall()[0][0]
-    model_fp = P.model_fingerprint(model)
-
-    has_state = _exists(con, STATE) and _exists(con, PAIRS) and _exists(con, MODEL_STATE)
-    same_model = has_state and con.execute(f"SELECT any_value(fingerprint) FROM {MODEL_STATE}").fetchall()[0][0] == model_fp
+    # every named record: its key and a hash of the columns its Splink input comes from
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE id_match_changed AS
-        SELECT rec_key FROM id_match_input
-        {f'ANTI JOIN {STATE} s USING (rec_key, fingerprint)' if has_state else ''}
+        CREATE OR REPLACE TEMP TABLE id_match_records AS
+        SELECT source, source_record_id, source || ':' || source_record_id AS rec_key,
+               hash(source, source_record_id) AS rh, hash({", ".join(RAW_COLUMNS)}) AS fingerprint
+        FROM {_named()}
     """)
+    n_named = con.execute("SELECT count(*) FROM id_match_records").fetchall()[0][0]
+    model_fp = P.model_fingerprint(model) + "/state-v" + STATE_VERSION
+
+    has_state = all(_exists(con, t) for t in (STATE, PAIRS, MODEL_STATE, BLOCK_KEYS))
+    same_model = has_state and con.execute(f"SELECT any_value(fingerprint) FROM {MODEL_STATE}").fetchall()[0][0] == model_fp
+    if same_model:
+        # new or changed records, and records gone since yesterday, in one pass
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE id_match_diff AS
+            SELECT coalesce(n.rec_key, s.rec_key) AS rec_key, n.rec_key IS NULL AS gone
+            FROM id_match_records n FULL JOIN {STATE} s ON s.rh = n.rh
+            WHERE n.fingerprint IS DISTINCT FROM s.fingerprint
+        """)
+        con.execute("CREATE OR REPLACE TEMP TABLE id_match_changed AS SELECT rec_key FROM id_match_diff WHERE NOT gone")
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE id_match_changed AS SELECT rec_key FROM id_match_records")
     n_changed = con.execute("SELECT count(*) FROM id_match_changed").fetchall()[0][0]
-    incremental = (not full and has_state and same_model and n_named > 0
-                   and n_changed <= FULL_ABOVE_CHANGED_SHARE * n_named)
+    incremental = (not full and same_model and n_named > 0 and n_changed <= FULL_ABOVE_CHANGED_SHARE * n_named)
 
     columns = ", ".join(("rec_key",) + P.COMPARED_COLUMNS)
     if incremental:
-        # load only the changed records and the unchanged ones they can pair with; term
-        # frequencies still come from every record
+        # the Splink input of the changed records, then of the unchanged ones sharing a blocking
+        # key with one of them (found through the state's blocking-key hashes); term frequencies
+        # still come from every record
         con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE id_match_session AS
-            WITH changed AS (SELECT * FROM id_match_input SEMI JOIN id_match_changed USING (rec_key)),
-                 unchanged AS (SELECT * FROM id_match_input ANTI JOIN id_match_changed USING (rec_key))
-            SELECT {columns} FROM id_match_input
-            WHERE rec_key IN (SELECT rec_key FROM id_match_changed)
-               OR rec_key IN ({P.candidates_sql('changed', 'unchanged')})
+            CREATE OR REPLACE TEMP TABLE id_match_input AS
+            SELECT * FROM ({P.input_sql(_changed_records('id_match_changed'))})
         """)
-        inputs = con.sql("SELECT * FROM id_match_session").to_arrow_table()
-        tf = {c: con.sql(P.term_frequencies_sql("id_match_input", c)).to_arrow_table() for c in P.TF_COLUMNS}
+        con.execute(f"CREATE OR REPLACE TEMP TABLE id_match_block_changed AS {P.block_keys_sql('id_match_input')}")
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE id_match_candidates AS
+            SELECT rec_key FROM ({P.candidates_by_hash_sql('id_match_block_changed', BLOCK_KEYS)})
+            ANTI JOIN id_match_changed USING (rec_key)
+        """)
+        con.execute(f"INSERT INTO id_match_input SELECT * FROM ({P.input_sql(_changed_records('id_match_candidates'))})")
+        inputs = con.sql(f"SELECT {columns} FROM id_match_input").to_arrow_table()
+        tf = {c: con.sql(P.term_frequencies_from_records_sql(c, "id_match_input")).to_arrow_table()
+              for c in P.TF_COLUMNS}
     else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE id_match_input AS SELECT * FROM ({P.input_sql()})")
         inputs = con.sql(f"SELECT {columns} FROM id_match_input").to_arrow_table()
         tf = None
     session = P.open_session(inputs, model, tf) if n_named else None
@@ -138,26 +164,25 @@ def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: 
 
     if incremental:
         # carry over pairs whose two records are unchanged and still there: drop the others
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE id_match_gone AS
-            SELECT rec_key FROM {STATE} ANTI JOIN id_match_input USING (rec_key)
-            UNION ALL SELECT rec_key FROM id_match_changed
-        """)
+        con.execute("CREATE OR REPLACE TEMP TABLE id_match_gone AS SELECT rec_key FROM id_match_diff")
         con.execute(f"DELETE FROM {PAIRS} WHERE rec_key_l IN (SELECT rec_key FROM id_match_gone) "
                     f"OR rec_key_r IN (SELECT rec_key FROM id_match_gone)")
         con.execute(f"INSERT INTO {PAIRS} SELECT * FROM id_new_pairs")
-        con.execute(f"DELETE FROM {STATE} WHERE rec_key IN (SELECT rec_key FROM id_match_gone)")
-        con.execute(f"INSERT INTO {STATE} SELECT rec_key, fingerprint FROM id_match_input "
+        for table in (STATE, BLOCK_KEYS):
+            con.execute(f"DELETE FROM {table} WHERE rec_key IN (SELECT rec_key FROM id_match_gone)")
+        con.execute(f"INSERT INTO {STATE} SELECT rec_key, rh, fingerprint FROM id_match_records "
                     f"SEMI JOIN id_match_changed USING (rec_key)")
+        con.execute(f"INSERT INTO {BLOCK_KEYS} SELECT * FROM id_match_block_changed")
     else:
         con.execute(f"CREATE OR REPLACE TABLE {PAIRS} AS SELECT * FROM id_new_pairs")
-        con.execute(f"CREATE OR REPLACE TABLE {STATE} AS SELECT rec_key, fingerprint FROM id_match_input")
+        con.execute(f"CREATE OR REPLACE TABLE {STATE} AS SELECT rec_key, rh, fingerprint FROM id_match_records")
+        con.execute(f"CREATE OR REPLACE TABLE {BLOCK_KEYS} AS {P.block_keys_sql('id_match_input')}")
     con.execute(f"CREATE OR REPLACE TABLE {MODEL_STATE} AS SELECT ? AS fingerprint, ?::DATE AS scored_on",
                 [model_fp, as_of])
     guard = GUARD_SQL if household_guards else "true"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE id_prob_edges AS
-        SELECT * FROM {PAIRS} WHERE match_probability >= {threshold} AND {guard}
+        SELECT rec_key_l, rec_key_r, match_probability FROM {PAIRS} WHERE match_probability >= {threshold} AND {guard}
     """)
     links, vetoed, kept = con.execute(f"""
         SELECT count(*) FILTER (WHERE {guard}), count(*) FILTER (WHERE NOT ({guard})),
@@ -167,6 +192,12 @@ def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: 
     return MatchStats(mode="incremental" if incremental else "full", named_records=int(n_named),
                       compared_records=int(n_changed if incremental else n_named), scored_pairs=int(kept),
                       new_pairs=int(n_new), links=int(links), rejected_by_guards=int(vetoed))
+
+
+def _changed_records(keys: str) -> str:
+    """The int_identity__records rows of a relation of record keys."""
+    return (f"(SELECT r.* FROM {P.RECORDS} r SEMI JOIN (SELECT m.source, m.source_record_id FROM id_match_records m "
+            f"SEMI JOIN {keys} k USING (rec_key)) c USING (source, source_record_id))")
 
 
 def _empty_pairs_sql() -> str:

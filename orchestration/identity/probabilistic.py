@@ -79,6 +79,9 @@ def _street_key(col: str) -> str:
     return f"nullif(array_to_string({no_number}, ''), '')"
 
 
+POSTCODE_SQL = "nullif(regexp_replace(upper({c}), '[^0-9A-Z]', '', 'g'), '')"
+
+
 def input_sql(records: str = RECORDS) -> str:
     """The Splink input: one row per named record, compared columns only (no contact data)."""
     return f"""
@@ -87,7 +90,7 @@ def input_sql(records: str = RECORDS) -> str:
                {_canon_case('first_name_key')} AS first_name_canon,
                last_name_key AS last_name,
                strftime(birth_date, '%Y-%m-%d') AS birth_date,
-               nullif(regexp_replace(upper(postcode), '[^0-9A-Z]', '', 'g'), '') AS postcode,
+               {POSTCODE_SQL.format(c='postcode')} AS postcode,
                nullif(regexp_replace(lower(strip_accents(city)), '[^a-z]', '', 'g'), '') AS city,
                {_street_key('address_line')} AS street,
                nullif(regexp_extract(address_line, '^\\s*([0-9]+)', 1), '') AS street_number
@@ -111,6 +114,10 @@ def _level(sql: str, label: str, tf: str | None = None) -> dict:
 
 
 ELSE = {"sql_condition": "ELSE", "label_for_charts": "different"}
+# First and last name in each other's place, each exact or with a typo (a swap is often typed
+# in a hurry: Meaney Jard for Jared Meaney)
+SWAPPED = ('jaro_winkler_similarity("first_name_l", "last_name_r") >= 0.92 '
+           'AND jaro_winkler_similarity("last_name_l", "first_name_r") >= 0.92')
 
 COMPARISONS = [
     {"output_column_name": "first_name", "comparison_description": "first name (nicknames, swaps, typos)",
@@ -121,13 +128,13 @@ COMPARISONS = [
                 'length("first_name_r")) >= 3 AND (starts_with("first_name_l", "first_name_r") '
                 'OR starts_with("first_name_r", "first_name_l")))', "nickname"),
          _level('jaro_winkler_similarity("first_name_l", "first_name_r") >= 0.92', "typo"),
-         _level('"first_name_l" = "last_name_r" AND "last_name_l" = "first_name_r"', "swapped with last name"),
+         _level(SWAPPED, "swapped with last name"),
          ELSE]},
     {"output_column_name": "last_name", "comparison_description": "last name (swaps, typos)",
      "comparison_levels": [
          _null("last_name"),
          _level('"last_name_l" = "last_name_r"', "exact", tf="last_name"),
-         _level('"first_name_l" = "last_name_r" AND "last_name_l" = "first_name_r"', "swapped with first name"),
+         _level(SWAPPED, "swapped with first name"),
          _level('jaro_winkler_similarity("last_name_l", "last_name_r") >= 0.92', "typo"),
          ELSE]},
     {"output_column_name": "birth_date", "comparison_description": "birth date",
@@ -168,6 +175,9 @@ BLOCKING_RULES = [
     "l.street = r.street AND l.city = r.city",
     "l.postcode = r.postcode AND l.street_number = r.street_number AND substr(l.first_name, 1, 1) = substr(r.first_name, 1, 1)",
     "l.birth_date = r.birth_date AND l.city = r.city",
+    # one name exact and the town: a typo in the other name and in the postcode
+    "l.first_name = r.first_name AND l.city = r.city",
+    "l.last_name = r.last_name AND l.city = r.city",
 ]
 TF_COLUMNS = ("first_name", "last_name", "postcode")
 
@@ -251,6 +261,62 @@ def open_session(inputs: pa.Table, model: dict, term_frequencies: dict[str, pa.T
             linker.table_management.register_term_frequency_lookup(
                 db_api.register(f"tf_lookup_{col}"), col)
     return Session(con, db_api, linker, records)
+
+
+def term_frequencies_from_records_sql(col: str, wanted: str) -> str:
+    """The same term frequencies computed from int_identity__records (every named record, no
+    Splink input needed), only for the values of `wanted` (a relation of Splink inputs)."""
+    source, expr = {"first_name": ("first_name_key", "{c}"), "last_name": ("last_name_key", "{c}"),
+                    "postcode": ("postcode", POSTCODE_SQL)}[col]
+    return f"""
+        WITH raw AS (SELECT {source} AS v, count(*) AS n FROM {RECORDS}
+                     WHERE (first_name_key IS NOT NULL OR last_name_key IS NOT NULL) AND {source} IS NOT NULL
+                     GROUP BY ALL),
+             norm AS (SELECT {expr.format(c='v')} AS {col}, sum(n) AS n FROM raw GROUP BY ALL)
+        SELECT {col}, n::DOUBLE / (SELECT sum(n) FROM norm WHERE {col} IS NOT NULL)::DOUBLE AS tf_{col}
+        FROM norm WHERE {col} IS NOT NULL AND {col} IN (SELECT {col} FROM {wanted})
+    """
+
+
+def _rule_sides(rule: str) -> tuple[list[str], list[str]]:
+    """The l-side and r-side expressions of a blocking rule (`l.a = r.b AND ...`), unprefixed."""
+    import re
+
+    left, right = [], []
+    for term in rule.split(" AND "):
+        lhs, rhs = (t.strip() for t in term.split(" = "))
+        if "r." in lhs:
+            lhs, rhs = rhs, lhs
+        left.append(re.sub(r"\bl\.", "", lhs))
+        right.append(re.sub(r"\br\.", "", rhs))
+    return left, right
+
+
+def _key(exprs: list[str]) -> str:
+    return f"CASE WHEN {' AND '.join(f'({e}) IS NOT NULL' for e in exprs)} THEN hash({', '.join(exprs)}) END"
+
+
+def block_keys_sql(inputs: str) -> str:
+    """Per Splink input record, a hash of each blocking rule's key, for both sides of a rule that
+    is not symmetric (first name = the other's last name): hashes only, never a value."""
+    cols = []
+    for i, rule in enumerate(BLOCKING_RULES):
+        left, right = _rule_sides(rule)
+        cols.append(f"{_key(left)} AS k{i}_l")
+        if left != right:
+            cols.append(f"{_key(right)} AS k{i}_r")
+    return f"SELECT rec_key, {', '.join(cols)} FROM {inputs}"
+
+
+def candidates_by_hash_sql(changed: str, state: str) -> str:
+    """Records of `state` (block_keys_sql rows) sharing a blocking key with one of `changed`."""
+    parts = []
+    for i, rule in enumerate(BLOCKING_RULES):
+        left, right = _rule_sides(rule)
+        joins = [("l", "l")] if left == right else [("l", "r"), ("r", "l")]
+        for a, b in joins:
+            parts.append(f"SELECT s.rec_key FROM {state} s SEMI JOIN {changed} c ON s.k{i}_{a} = c.k{i}_{b}")
+    return " UNION ".join(parts)
 
 
 def candidates_sql(changed: str, unchanged: str) -> str:

@@ -53,6 +53,9 @@ def generate(out: Path, customers: int, days: int, start: dt.date, seed: int,
     s = Silos(people, np.datetime64(start, "D"), days, rng)
     frames = {"reference/products": s.products(), "reference/stores": s.stores(),
               "crm/customers": s.crm(), "ecommerce/accounts": s.accounts()}
+    # the silos that collect e-mails come before the ESP that writes to them
+    frames["forms/signups"] = s.forms()
+    frames["partners/email_appends"] = s.partner_appends()
     camp, events, clicks = s.campaigns()
     frames["esp/campaigns"], frames["esp/events"] = camp, events
     buys = s.purchases(clicks)
@@ -60,8 +63,6 @@ def generate(out: Path, customers: int, days: int, start: dt.date, seed: int,
     frames["pos/receipts"], store_truth = s.receipts(buys)
     frames["web/events"] = s.web()
     frames["callcenter/calls"] = s.calls()
-    frames["forms/signups"] = s.forms()
-    frames["partners/email_appends"] = s.partner_appends()
     frames["privacy/requests"] = s.privacy(buyers=buys["pix"].unique())
 
     end = np.datetime64(start, "D") + np.timedelta64(days - 1, "D")

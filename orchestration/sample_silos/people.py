@@ -14,6 +14,19 @@ from faker import Faker
 
 STREET_TYPES = np.array(["rue", "avenue", "boulevard", "place", "chemin", "allée", "impasse"])
 DOMAINS = np.array(["gmail.com", "orange.fr", "free.fr", "hotmail.fr", "yahoo.fr", "laposte.net", "sfr.fr", "outlook.com"])
+# Metropolitan French numbers come from allocated blocks only: a number outside them (07 0x–07 2x,
+# the overseas blocks 06 39 / 06 9x / 02 62 / 05 90 / 05 94, the unallocated 04 0x) reaches nobody,
+# is not a number anyone gives a shop, and no ESP could deliver an SMS to it. Four-digit prefixes.
+MOBILE_PREFIXES = np.array([f"06{i:02d}" for i in range(100) if i != 39 and not 90 <= i <= 97]
+                           + [f"07{i:02d}" for i in range(30, 100)])
+LANDLINE_PREFIXES = np.array([f"0{a}{i:02d}" for a in range(1, 6) for i in range(100)
+                              if (a, i) not in {(2, 62), (5, 90), (5, 94)} and not (a == 4 and i < 10)])
+
+
+def phone_numbers(rng: np.random.Generator, n: int, prefixes: np.ndarray = MOBILE_PREFIXES) -> np.ndarray:
+    """n distinct ten-digit national numbers from allocated blocks."""
+    k = rng.choice(len(prefixes) * 10 ** 6, n, replace=False)
+    return np.char.add(prefixes[k // 10 ** 6], np.char.zfill((k % 10 ** 6).astype(str), 6))
 
 
 @dataclass
@@ -89,10 +102,9 @@ def make_people(n: int, rng: np.random.Generator, pools: Pools) -> pd.DataFrame:
     uses_family = family_hh[household] & (hh_size_of > 1) & (rng.random(n) < 0.7)
     email = np.where(uses_family, family_email[household], email)
     has_email |= uses_family
-    mobile = np.char.add(rng.choice(["06", "07"], n), np.char.zfill(rng.choice(10**8, n, replace=False).astype(str), 8))
+    mobile = phone_numbers(rng, n)
     has_mobile = rng.random(n) < 0.8
-    landline = np.char.add(rng.choice(["01", "02", "03", "04", "05"], n_hh),
-                           np.char.zfill(rng.choice(10**8, n_hh, replace=False).astype(str), 8))
+    landline = phone_numbers(rng, n_hh, LANDLINE_PREFIXES)
     has_landline = rng.random(n_hh) < 0.5
     people = pd.DataFrame({
         "person_id": np.char.add("P", np.char.zfill(np.arange(1, n + 1).astype(str), 7)),

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import mess
+from .people import phone_numbers
 from .timeline import day_of, moments, render
 
 CATEGORIES = np.array(["console", "tv", "phone", "laptop", "garden", "kitchen", "toys", "books", "sport", "home"])
@@ -44,6 +45,14 @@ class Silos:
     def _ids(self, prefix: str, n: int, width: int) -> np.ndarray:
         nums = self.rng.choice(10 ** width, n, replace=False)
         return np.char.add(prefix, np.char.zfill(nums.astype(str), width))
+
+    def _collected(self, kind: str, index) -> None:
+        """Mark that some silo holds these people's e-mail (kind "email") or mobile ("mobile"):
+        the ESP only ever writes to contacts a silo collected."""
+        col = f"{kind}_collected"
+        if col not in self.p:
+            self.p[col] = False
+        self.p.loc[index, col] = True
 
     def _record_truth(self, source: str, ids, persons, shared=None) -> None:
         n = len(ids)
@@ -119,6 +128,9 @@ class Silos:
             "_day": created_day,
         })
         base.loc[rng.random(n) < 0.03, "email"] = None
+        self._collected("email", m.index[base["email"].notna().to_numpy()])
+        # the SMS list is the members whose CRM phone is their mobile (not the household landline)
+        self._collected("mobile", m.index[(phone == m["mobile"].to_numpy()) & m["mobile"].notna().to_numpy()])
         self._record_truth("crm", base["crm_id"], m["person_id"])
         # later upserts: a move (new address and phone) or a consent change
         upd = base.sample(frac=0.2, random_state=2).copy()
@@ -130,8 +142,7 @@ class Silos:
         upd["updated_at"] = render(upd_ts, rng, 0.05)
         moved = rng.random(len(upd)) < 0.5
         upd.loc[moved, "address_line"] = [f"{rng.integers(1, 99)} rue du Marché" for _ in range(moved.sum())]
-        upd.loc[moved, "phone"] = mess.phones(np.char.add("06", np.char.zfill(
-            rng.integers(0, 10 ** 8, moved.sum()).astype(str), 8)), rng)
+        upd.loc[moved, "phone"] = mess.phones(phone_numbers(rng, int(moved.sum())), rng)
         upd.loc[~moved, "consent_email"] = np.where(rng.random((~moved).sum()) < 0.5, "true", "false")
         return pd.concat([base, upd], ignore_index=True)
 
@@ -159,6 +170,7 @@ class Silos:
             "country": np.where(rng.random(n) < 0.9, "FR", "fr"), "loyalty_card_id": card,
             "created_at": render(created_ts, rng), "updated_at": render(created_ts, rng), "_day": created_day,
         })
+        self._collected("email", a.index)
         self._record_truth("ecommerce", df["account_id"], a["person_id"])
         upd = df.sample(frac=0.1, random_state=3).copy()
         upd["_day"] = self._rand_days(len(upd), (upd["_day"].to_numpy() - self.start).astype(int) + 1, self.days)
@@ -217,6 +229,8 @@ class Silos:
                     for a, pc, c in zip(p["address_line"].to_numpy()[b["pix"]], p["postcode"].to_numpy()[b["pix"]],
                                         p["city"].to_numpy()[b["pix"]])]
         rendered = render(ts, rng)
+        self.web_order_index = pd.DataFrame({"order_id": ids, "pix": b["pix"].to_numpy(),
+                                             "day": b["day"].to_numpy().astype("datetime64[D]")})
         base = pd.DataFrame({"order_id": ids, "account_id": account, "guest_email": guest_email,
                              "ordered_at": rendered, "status": "placed", "currency": "EUR",
                              "shipping": shipping, "lines": lines_json, "_day": day_of(ts)})
@@ -307,8 +321,12 @@ class Silos:
             "offer_code": np.where(rng.random(n) < 0.5, [f"OFF{i:03d}" for i in range(n)], None),
             "_day": self.start + offs.astype("timedelta64[D]")})
         events, clicks = [], []
-        reachable_mail = np.flatnonzero(p["email"].notna().to_numpy() & ~p["is_child"].to_numpy())
-        reachable_sms = np.flatnonzero(p["mobile"].notna().to_numpy() & p["in_crm"].to_numpy())
+        # an ESP mails the addresses the CRM, the web shop, the forms and the partner appends
+        # collected, and texts the mobiles the CRM holds: nobody else's
+        collected = {k: p[f"{k}_collected"].fillna(False).astype(bool).to_numpy() if f"{k}_collected" in p
+                     else np.zeros(len(p), bool) for k in ("email", "mobile")}
+        reachable_mail = np.flatnonzero(p["email"].notna().to_numpy() & ~p["is_child"].to_numpy() & collected["email"])
+        reachable_sms = np.flatnonzero(p["mobile"].notna().to_numpy() & p["in_crm"].to_numpy() & collected["mobile"])
         # each person is addressed the same way every time: one spelling of their address
         mail_as_sent = mess.emails(p["email"].to_numpy(), rng, 0.5)
         sms_as_sent = mess.phones(p["mobile"].to_numpy(), rng)
@@ -401,17 +419,30 @@ class Silos:
         # the same person tends to type/display the number the same way: format per number
         formats = {}
         as_sent = np.empty(n, dtype=object)
-        fmt_ix = rng.integers(0, len(mess.PHONE_FORMATS), n)
+        fmt_ix = rng.permutation(n) % len(mess.PHONE_FORMATS)  # every format equally often
         for i, num in enumerate(number):
             as_sent[i] = formats.setdefault(num, mess.PHONE_FORMATS[fmt_ix[i]](num))
-        ts = moments(self._rand_days(n), rng, 9, 19)
+        day = self._rand_days(n)
+        ts = moments(day, rng, 9, 19)
         crm_id = p["crm_id"].to_numpy(dtype=object)[who] if "crm_id" in p else np.full(n, None)
         crm_id = np.where((rng.random(n) < 0.5) & ~pd.isna(crm_id), crm_id, None)
+        reason = rng.choice(["order_status", "complaint", "information", "quote_request", "cancellation"], n)
+        # a call about an order names it (the agent types the order number the caller reads out):
+        # the caller's latest web order before the call, when there is one
+        order_id = np.full(n, None, dtype=object)
+        orders = getattr(self, "web_order_index", None)
+        about_order = np.isin(reason, ["order_status", "complaint", "cancellation"]) & (rng.random(n) < 0.8)
+        if orders is not None and len(orders) and about_order.any():
+            asked = pd.DataFrame({"i": np.flatnonzero(about_order), "pix": who[about_order],
+                                  "day": day[about_order].astype("datetime64[ns]")}).sort_values("day")
+            known = orders.assign(day=orders["day"].astype("datetime64[ns]")).sort_values("day")
+            hit = pd.merge_asof(asked, known, on="day", by="pix", direction="backward")
+            hit = hit[hit["order_id"].notna()]
+            order_id[hit["i"].to_numpy()] = hit["order_id"].to_numpy()
         df = pd.DataFrame({
             "call_id": self._ids("CALL", n, 8), "called_at": render(ts, rng), "caller_phone": as_sent,
-            "crm_id": crm_id,
-            "reason": rng.choice(["order_status", "complaint", "information", "quote_request", "cancellation"], n),
-            "outcome": rng.choice(["resolved", "escalated", "sale"], n, p=[0.7, 0.2, 0.1]), "order_id": None,
+            "crm_id": crm_id, "reason": reason,
+            "outcome": rng.choice(["resolved", "escalated", "sale"], n, p=[0.7, 0.2, 0.1]), "order_id": order_id,
             "duration_s": rng.integers(30, 1200, n), "_day": day_of(ts)})
         hh_size = p["household_size"].to_numpy()[who]
         shared = use_land & (hh_size > 1)
@@ -440,6 +471,7 @@ class Silos:
                            "postcode": p["postcode"].to_numpy()[who],
                            "opt_in": np.where(rng.random(n) < 0.6, "true", "false"), "interests": interests,
                            "nps": nps, "_day": day_of(ts)})
+        self._collected("email", p.index[who])
         self._record_truth("forms", df["signup_id"], p["person_id"].to_numpy()[who])
         return df
 
@@ -456,6 +488,7 @@ class Silos:
         df = pd.DataFrame({"crm_id": p["crm_id"].to_numpy()[who], "appended_email": p["email"].to_numpy()[who],
                            "opt_in": np.where(rng.random(n) < 0.5, "true", "false"), "appended_at": render(ts, rng),
                            "_day": day_of(ts)})
+        self._collected("email", p.index[who])
         self._record_truth("partners", df["crm_id"], p["person_id"].to_numpy()[who])
         return df
 

@@ -27,6 +27,14 @@ with keys as (
 
     union all select 'callcenter', caller_phone_raw, 'phone', caller_phone_e164 from {{ ref('stg_callcenter__calls') }}
     union all select 'callcenter', caller_phone_raw, 'crm_id', crm_id from {{ ref('stg_callcenter__calls') }}
+    -- a call about an order names it: the caller is who placed it (the order's account, or the
+    -- e-mail of a guest order); a household member calling about another's order makes the
+    -- caller's number bridge two people, which the stitching guards catch
+    union all select 'callcenter', c.caller_phone_raw, 'account_id', o.account_id
+    from {{ ref('stg_callcenter__calls') }} c join {{ ref('stg_ecommerce__orders') }} o on o.order_id = c.order_id
+    union all select 'callcenter', c.caller_phone_raw, 'email', o.guest_email_key
+    from {{ ref('stg_callcenter__calls') }} c join {{ ref('stg_ecommerce__orders') }} o on o.order_id = c.order_id
+    where o.account_id is null
 
     union all select 'esp', recipient_raw, 'email', recipient_email_key from {{ ref('stg_esp__events') }}
     union all select 'esp', recipient_raw, 'phone', recipient_phone_e164 from {{ ref('stg_esp__events') }}
