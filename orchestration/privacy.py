@@ -31,6 +31,10 @@ from .warehouse import table_exists
 REGISTER = "privacy.erasure_register"
 ERASED_CUSTOMERS = "privacy.erased_customers"
 SALT_FILE = "privacy.salt"
+# loads whose quarantined lines were already checked against every erasure known that night:
+# a later night checks them only against what is new (records erased for the first time, new
+# request identifiers), so the quarantine's cost follows the night, not its history
+QUARANTINE_CHECKED = "privacy.quarantine_checked"
 
 # Column names that hold personal data in staging and intermediate tables (names, contact
 # data and their normalised keys, address, birth date, free text).
@@ -117,6 +121,10 @@ def register_requests(con: duckdb.DuckDBPyConnection, secret: str) -> int:
     # before this column existed date their rows by registration
     con.execute(f"ALTER TABLE {REGISTER} ADD COLUMN IF NOT EXISTS requested_at TIMESTAMP")
     con.execute(f"UPDATE {REGISTER} SET requested_at = registered_at WHERE requested_at IS NULL")
+    # temp table `new_keys`: request identifiers registered tonight (scrub checks old quarantined
+    # lines against these only)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE keys_before AS SELECT key_hash FROM {REGISTER} WHERE kind = 'key'")
+    con.execute("CREATE OR REPLACE TEMP TABLE new_keys AS SELECT key_hash FROM keys_before LIMIT 0")
     if not table_exists(con, "staging.stg_privacy__requests"):
         return 0
     before = con.execute(f"SELECT count(*) FROM {REGISTER}").fetchall()[0][0]
@@ -130,6 +138,8 @@ def register_requests(con: duckdb.DuckDBPyConnection, secret: str) -> int:
             UNION ALL SELECT 'crm_id', crm_id, requested_at FROM staging.stg_privacy__requests
                 WHERE request_type = 'erasure'
         ) WHERE key_value IS NOT NULL GROUP BY ALL""", {"salt": secret})
+    con.execute(f"""INSERT INTO new_keys SELECT key_hash FROM {REGISTER} WHERE kind = 'key'
+        EXCEPT SELECT key_hash FROM keys_before""")
     return con.execute(f"SELECT count(*) FROM {REGISTER}").fetchall()[0][0] - before
 
 
@@ -144,6 +154,7 @@ def erased_records(con: duckdb.DuckDBPyConnection, secret: str) -> int:
             JOIN intermediate.int_identity__record_keys k USING (source, source_record_id)
             JOIN {REGISTER} r ON r.kind = 'key' AND r.key_hash = {_digest("k.key_type || ':' || k.key_value")}
             WHERE c.customer_id IS NOT NULL
+              AND k.key_type IN ('email', 'phone', 'crm_id')  -- the kinds of key a request names
             UNION ALL
             SELECT c.customer_id, r.requested_at
             FROM identity.record_clusters c
@@ -155,6 +166,11 @@ def erased_records(con: duckdb.DuckDBPyConnection, secret: str) -> int:
         SELECT c.source, c.source_record_id, hit.requested_at
         FROM identity.record_clusters c JOIN hit USING (customer_id)""")
     con.execute(f"CREATE OR REPLACE TABLE {ERASED_CUSTOMERS} AS SELECT customer_id, requested_at FROM hit")
+    # temp table `new_erased`: tonight's erased records not erased on an earlier night
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE new_erased AS
+        SELECT DISTINCT e.source, e.source_record_id FROM erased e
+        WHERE NOT EXISTS (SELECT 1 FROM {REGISTER} r WHERE r.kind = 'record'
+                          AND r.key_hash = {_digest("e.source || ':' || e.source_record_id")})""", {"salt": secret})
     con.execute(f"""INSERT OR IGNORE INTO {REGISTER} (kind, key_hash, registered_at, requested_at)
         SELECT 'record', {_digest("source || ':' || source_record_id")}, now()::TIMESTAMP, min(requested_at)
         FROM erased GROUP BY ALL""", {"salt": secret})
@@ -162,20 +178,27 @@ def erased_records(con: duckdb.DuckDBPyConnection, secret: str) -> int:
 
 
 def _erased_values(con) -> None:
-    """Temp table `erased_values`: identifier strings of the erased records, as sent and normalised,
-    to find them in quarantined lines (which were never parsed into columns)."""
-    parts = ["SELECT lower(source_record_id) AS v FROM erased WHERE source IN ('crm', 'ecommerce', 'forms', 'esp', "
-             "'callcenter', 'partners')",
-             "SELECT lower(k.key_value) FROM intermediate.int_identity__record_keys k "
-             "JOIN erased USING (source, source_record_id) WHERE k.key_type IN ('email', 'phone')"]
+    """Temp tables `erased_values` and `new_erased_values`: identifier strings of the erased
+    records, as sent and normalised, to find them in quarantined lines (which were never parsed
+    into columns). The new ones are what lines checked on an earlier night were not checked
+    against: the ids of records erased for the first time tonight, and every contact key or raw
+    contact column of an erased record still present (once blanked they are NULL or gone, so what
+    is left is tonight's: a newly erased record, or a silo resending the person)."""
+    parts = [("SELECT lower(e.source_record_id) AS v, n.source IS NOT NULL AS new FROM erased e "
+              "LEFT JOIN new_erased n USING (source, source_record_id) "
+              "WHERE e.source IN ('crm', 'ecommerce', 'forms', 'esp', 'callcenter', 'partners')"),
+             ("SELECT lower(k.key_value), true FROM intermediate.int_identity__record_keys k "
+              "JOIN erased USING (source, source_record_id) WHERE k.key_type IN ('email', 'phone')")]
     for table, cols in RAW_PERSONAL.items():
         holder = next(h for h in HOLDERS if h.table == table)
         for col in cols:
             if col in ("email", "phone", "guest_email", "appended_email", "caller_phone", "recipient"):
-                parts.append(f"SELECT lower(t.{col}) FROM {table} t JOIN erased e ON e.source = {holder.source_expr} "
-                             f"AND e.source_record_id = {holder.record_id}")
+                parts.append(f"SELECT lower(t.{col}), true FROM {table} t JOIN erased e "
+                             f"ON e.source = {holder.source_expr} AND e.source_record_id = {holder.record_id}")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE erased_values AS
-        SELECT DISTINCT v FROM ({' UNION ALL '.join(parts)}) WHERE v IS NOT NULL AND length(v) >= 5""")
+        SELECT v, bool_or(new) AS new FROM ({' UNION ALL '.join(parts)})
+        WHERE v IS NOT NULL AND length(v) >= 5 GROUP BY v""")
+    con.execute("CREATE OR REPLACE TEMP TABLE new_erased_values AS SELECT v FROM erased_values WHERE new")
 
 
 def _record_columns(con) -> list[tuple[str, str]]:
@@ -192,21 +215,43 @@ def _record_columns(con) -> list[tuple[str, str]]:
     return sorted((table, suffix) for table, suffix in rows)
 
 
+def _quarantine_match(values: str, keys: str) -> str:
+    """A quarantined line holding one of `values`, or an e-mail whose hash is in `keys`."""
+    email_hash = _digest(r"'email:' || regexp_replace(x.m, '\+[^@]*@', '@')")
+    return f"""(EXISTS (SELECT 1 FROM {values} e WHERE contains(lower(q.record), e.v))
+                OR EXISTS (SELECT 1 FROM (SELECT unnest(regexp_extract_all(lower(q.record),
+                                              '[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]+')) AS m) x
+                           JOIN {keys} r ON r.key_hash = {email_hash}))"""
+
+
+def _scrub_quarantine(con, secret: str) -> int:
+    """Blank quarantined lines holding an erased identifier. Lines of loads not checked before get
+    every erased value and every registered key; lines of loads checked on an earlier night only
+    what is new tonight (they were checked against the rest then)."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {QUARANTINE_CHECKED} (load_id VARCHAR PRIMARY KEY, checked_at TIMESTAMP)")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE register_keys AS SELECT key_hash FROM {REGISTER} WHERE kind = 'key'")
+    unchecked = f"(q.load_id IS NULL OR q.load_id NOT IN (SELECT load_id FROM {QUARANTINE_CHECKED}))"
+    touched = con.execute(f"""
+        UPDATE quarantine.rejected_rows q SET record = NULL
+        WHERE q.record IS NOT NULL AND {unchecked} AND {_quarantine_match("erased_values", "register_keys")}""",
+                          {"salt": secret}).fetchall()[0][0]
+    news = con.execute("SELECT (SELECT count(*) FROM new_erased_values) + (SELECT count(*) FROM new_keys)").fetchall()
+    if news[0][0]:
+        touched += con.execute(f"""
+            UPDATE quarantine.rejected_rows q SET record = NULL
+            WHERE q.record IS NOT NULL AND NOT {unchecked} AND {_quarantine_match("new_erased_values", "new_keys")}""",
+                               {"salt": secret}).fetchall()[0][0]
+    con.execute(f"""INSERT OR IGNORE INTO {QUARANTINE_CHECKED}
+        SELECT DISTINCT load_id, now()::TIMESTAMP FROM quarantine.rejected_rows WHERE load_id IS NOT NULL""")
+    return touched
+
+
 def scrub(con: duckdb.DuckDBPyConnection, secret: str) -> dict[str, int]:
     """Blank the personal columns of the erased records in every declared table. Returns rows touched."""
     touched: dict[str, int] = {}
     _erased_values(con)
-    email_hash = _digest(r"'email:' || regexp_replace(x.m, '\+[^@]*@', '@')")
     if table_exists(con, "quarantine.rejected_rows"):
-        # a line holding tonight's erased values, or an e-mail whose hash is in the register
-        touched["quarantine.rejected_rows"] = con.execute(f"""
-            UPDATE quarantine.rejected_rows q SET record = NULL
-            WHERE q.record IS NOT NULL AND (
-                EXISTS (SELECT 1 FROM erased_values e WHERE contains(lower(q.record), e.v))
-                OR EXISTS (SELECT 1 FROM (SELECT unnest(regexp_extract_all(lower(q.record),
-                                              '[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]+')) AS m) x
-                           JOIN {REGISTER} r ON r.kind = 'key' AND r.key_hash = {email_hash}))""",
-                                                         {"salt": secret}).fetchall()[0][0]
+        touched["quarantine.rejected_rows"] = _scrub_quarantine(con, secret)
     for holder in HOLDERS:
         if not table_exists(con, holder.table):
             continue

@@ -118,11 +118,26 @@ def _append(landing_dir, entity: str, day: dt.date, row: dict) -> None:
         writer.writerow(row)
 
 
+def _person_in_quarantine(path, others: pd.DataFrame) -> pd.DataFrame:
+    """One person not erased whose own e-mail is in a line quarantined before tonight."""
+    with open_warehouse(path, read_only=True) as con:
+        con.register("people", others[["person_id", "email"]].dropna())
+        found = con.execute("""SELECT p.person_id FROM people p JOIN quarantine.rejected_rows q
+                               ON q.record IS NOT NULL AND contains(lower(q.record), lower(p.email))
+                               WHERE (SELECT count(*) FROM people o WHERE lower(o.email) = lower(p.email)) = 1
+                               ORDER BY 1 LIMIT 1""").fetchall()
+    assert found, "the generated quarantine holds no line with a person's e-mail"
+    return others[others["person_id"] == found[0][0]]
+
+
 def test_a_later_night_resending_the_person_is_erased_too(refreshed, landing, tmp_path):
-    """A silo sends the erased person again the next night: their data is erased again."""
+    """A silo sends the erased person again the next night: their data is erased again. The same
+    night, another person asks for erasure (by e-mail and phone): lines quarantined on earlier
+    nights that hold their e-mail are blanked."""
     from orchestration.cli import run_refresh
 
     erased, others = _erased_people(landing)
+    later = _person_in_quarantine(refreshed.warehouse_path, others)
     person = erased.iloc[0]
     identity = pd.read_parquet(landing[1] / "identity.parquet")
     crm_ids = identity[(identity["person_id"] == person["person_id"]) & (identity["source"] == "crm")]["source_record_id"]
@@ -144,9 +159,16 @@ def test_a_later_night_resending_the_person_is_erased_too(refreshed, landing, tm
             "crm_id": crm_ids.iloc[0], "first_name": person["first_name"], "last_name": person["last_name"],
             "email": person["email"], "phone": person["phone"] or "", "created_at": stamp, "updated_at": stamp,
             "consent_email": "true", "consent_sms": "true", "consent_post": "true"})
+    _append(landing_dir, "privacy__requests", night, {
+        "request_id": "GDPR-LATER-1", "requested_at": stamp, "request_type": "erasure",
+        "email": later["email"].iloc[0], "phone": later["phone"].iloc[0] or "", "crm_id": ""})
     with DatamartEnv(home, landing_dir, night):
         ok, settings, problems = run_refresh(quiet=True)
     assert ok, problems
     needles = _needles(erased, others)
     for path in (settings.published_path, settings.warehouse_path):
         assert scan(path, *needles) == {}, f"the re-sent person's data is in {path.name}"
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        left = con.execute("SELECT count(*) FROM quarantine.rejected_rows WHERE contains(lower(record), ?)",
+                           [later["email"].iloc[0].lower()]).fetchall()[0][0]
+    assert left == 0, "a line quarantined before the later request still holds the person's e-mail"
