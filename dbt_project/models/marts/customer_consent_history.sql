@@ -52,6 +52,8 @@ statements as (
     select e.customer_id, ch.channel, e.requested_at, 'erasure', false
     from {{ source('privacy', 'erased_customers') }} e
     cross join channels ch
+    -- tonight's customers only: the privacy step deletes the identity rows of erased contact records
+    where e.customer_id in (select customer_id from clusters)
 ),
 
 first_requests as (
