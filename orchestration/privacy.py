@@ -15,6 +15,10 @@ recipient) go too. Facts stay (an order keeps its amount and date), attached to 
 no longer lead to the person. Quarantined lines that hold an erased identifier are blanked
 (file, line and reason stay, so the load accounting still adds up).
 Objections keep the person: they are handled in the marts (consents false, no audience).
+
+A phone the numbering-plan parser rejects (an unallocated block, a typo) has no E.164 key, yet it
+is still the person's contact data: requests and records are also matched on the phone's national
+digits (`phone_digits`), for the records whose phone did not parse.
 """
 
 from __future__ import annotations
@@ -105,6 +109,31 @@ def _digest(expr: str) -> str:
     return f"sha256($salt || {expr})"
 
 
+# digits of a national number: "+33 (0)7 08 …", "0033 7 08 …" and "07 08 …" all give "708…"
+def _phone_digits(expr: str) -> str:
+    return (f"regexp_replace(regexp_replace(regexp_replace({expr}, '[^0-9]', '', 'g'), "
+            f"'^(00)?33', ''), '^0+', '')")
+
+
+# shorter digit strings are placeholders or fragments, not a person's number
+MIN_PHONE_DIGITS = 8
+
+
+def _unparsed_phones(con) -> str:
+    """SQL of (source, source_record_id, digits) for the records whose phone did not parse into
+    E.164: a recipient or a caller is its raw phone, members and accounts keep theirs in phone_raw."""
+    parts = [f"""SELECT source, source_record_id, {_phone_digits("source_record_id")} AS digits
+        FROM intermediate.int_identity__records
+        WHERE source IN ('esp', 'callcenter') AND phone_e164 IS NULL AND email IS NULL
+          AND source_record_id NOT LIKE '%@%'"""]
+    for table, source, record_id in (("staging.stg_crm__customers", "crm", "crm_id"),
+                                     ("staging.stg_ecommerce__accounts", "ecommerce", "account_id")):
+        if table_exists(con, table):
+            parts.append(f"""SELECT '{source}', {record_id}, {_phone_digits("phone_raw")} FROM {table}
+                WHERE phone_e164 IS NULL AND phone_raw IS NOT NULL""")
+    return " UNION ALL ".join(parts)
+
+
 def _columns(con, table: str) -> list[str]:
     schema, name = table.split(".")
     return [c for (c,) in con.execute(
@@ -137,7 +166,12 @@ def register_requests(con: duckdb.DuckDBPyConnection, secret: str) -> int:
                 WHERE request_type = 'erasure'
             UNION ALL SELECT 'crm_id', crm_id, requested_at FROM staging.stg_privacy__requests
                 WHERE request_type = 'erasure'
-        ) WHERE key_value IS NOT NULL GROUP BY ALL""", {"salt": secret})
+            -- the phone as typed, parsed or not (raw phones are blanked below once registered)
+            UNION ALL SELECT 'phone_digits', {_phone_digits("r.phone")}, s.requested_at
+                FROM raw.privacy__requests r JOIN staging.stg_privacy__requests s ON s.request_id = trim(r.request_id)
+                WHERE s.request_type = 'erasure' AND r.phone IS NOT NULL
+        ) WHERE key_value IS NOT NULL AND (key_type <> 'phone_digits' OR length(key_value) >= {MIN_PHONE_DIGITS})
+        GROUP BY ALL""", {"salt": secret})
     con.execute(f"""INSERT INTO new_keys SELECT key_hash FROM {REGISTER} WHERE kind = 'key'
         EXCEPT SELECT key_hash FROM keys_before""")
     return con.execute(f"SELECT count(*) FROM {REGISTER}").fetchall()[0][0] - before
@@ -155,6 +189,12 @@ def erased_records(con: duckdb.DuckDBPyConnection, secret: str) -> int:
             JOIN {REGISTER} r ON r.kind = 'key' AND r.key_hash = {_digest("k.key_type || ':' || k.key_value")}
             WHERE c.customer_id IS NOT NULL
               AND k.key_type IN ('email', 'phone', 'crm_id')  -- the kinds of key a request names
+            UNION ALL
+            SELECT c.customer_id, r.requested_at
+            FROM identity.record_clusters c
+            JOIN ({_unparsed_phones(con)}) u USING (source, source_record_id)
+            JOIN {REGISTER} r ON r.kind = 'key' AND r.key_hash = {_digest("'phone_digits:' || u.digits")}
+            WHERE c.customer_id IS NOT NULL AND length(u.digits) >= {MIN_PHONE_DIGITS}
             UNION ALL
             SELECT c.customer_id, r.requested_at
             FROM identity.record_clusters c

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from orchestration.ingestion.specs import ENTITIES
+from orchestration.normalization import to_e164
 from orchestration.warehouse import open_warehouse
 
 from .conftest import E2E_AS_OF, DatamartEnv
@@ -133,7 +134,8 @@ def _person_in_quarantine(path, others: pd.DataFrame) -> pd.DataFrame:
 def test_a_later_night_resending_the_person_is_erased_too(refreshed, landing, tmp_path):
     """A silo sends the erased person again the next night: their data is erased again. The same
     night, another person asks for erasure (by e-mail and phone): lines quarantined on earlier
-    nights that hold their e-mail are blanked."""
+    nights that hold their e-mail are blanked. And someone texted on a number the numbering plan
+    rejects (no E.164 key) asks for erasure typing it another way: their messages are erased too."""
     from orchestration.cli import run_refresh
 
     erased, others = _erased_people(landing)
@@ -159,15 +161,26 @@ def test_a_later_night_resending_the_person_is_erased_too(refreshed, landing, tm
             "crm_id": crm_ids.iloc[0], "first_name": person["first_name"], "last_name": person["last_name"],
             "email": person["email"], "phone": person["phone"] or "", "created_at": stamp, "updated_at": stamp,
             "consent_email": "true", "consent_sms": "true", "consent_post": "true"})
-    _append(landing_dir, "privacy__requests", night, {
-        "request_id": "GDPR-LATER-1", "requested_at": stamp, "request_type": "erasure",
-        "email": later["email"].iloc[0], "phone": later["phone"].iloc[0] or "", "crm_id": ""})
+    unparsed = "07 08 13 57 91"  # an unallocated French mobile block: phonenumbers rejects it
+    assert to_e164(unparsed) is None
+    _append(landing_dir, "esp__events", night, {"event_id": "E-GDPR-2", "campaign_id": campaign,
+                                                "event_type": "delivered", "recipient": unparsed,
+                                                "occurred_at": stamp, "url": ""})
+    with (landing_dir / "privacy" / "requests" / f"{night.isoformat()}.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=SPEC["privacy__requests"].column_names, lineterminator="\n")
+        writer.writeheader()
+        writer.writerow({"request_id": "GDPR-LATER-1", "requested_at": stamp, "request_type": "erasure",
+                         "email": later["email"].iloc[0], "phone": later["phone"].iloc[0] or "", "crm_id": ""})
+        writer.writerow({"request_id": "GDPR-LATER-2", "requested_at": stamp, "request_type": "erasure",
+                         "email": "", "phone": "+33 (0)7 08 13 57 91", "crm_id": ""})
     with DatamartEnv(home, landing_dir, night):
         ok, settings, problems = run_refresh(quiet=True)
     assert ok, problems
-    needles = _needles(erased, others)
+    emails, phones, names = _needles(erased, others)
     for path in (settings.published_path, settings.warehouse_path):
-        assert scan(path, *needles) == {}, f"the re-sent person's data is in {path.name}"
+        assert scan(path, emails, phones, names) == {}, f"the re-sent person's data is in {path.name}"
+        texted = {"0708135791", "33708135791", "330708135791", "0033708135791"}
+        assert scan(path, set(), texted, set()) == {}, f"the unparsed phone is still in {path.name}"
     with open_warehouse(settings.warehouse_path, read_only=True) as con:
         left = con.execute("SELECT count(*) FROM quarantine.rejected_rows WHERE contains(lower(record), ?)",
                            [later["email"].iloc[0].lower()]).fetchall()[0][0]
