@@ -129,6 +129,9 @@ MODEL_RULES: dict[str, list[tuple]] = {
 }
 
 
+AUDIENCE_CHANNELS = ("email", "sms", "post")
+
+
 def _zero(*metrics: str) -> list[tuple]:
     return [("between", m, 0, 0) for m in metrics]
 
@@ -183,6 +186,23 @@ METRIC_SUITES: dict[str, tuple[str, list[tuple]]] = {
               WHERE snapshot_date = (SELECT max(snapshot_date) FROM marts.segment_profiles)) AS segment_share_gap""",
                                 [*_zero("scores_without_customer", "customers_without_score"),
                                  ("between", "segment_share_gap", 0, 0.001)]),  # shares are rounded to 4 decimals
+    # the audience honours erasure, objection, consent and contact points, measured on the
+    # published tables themselves (not on the rules that built them), and every customer gets one
+    # decision per channel: in the audience or excluded with a reason
+    "marts.audience_compliance": (f"""SELECT
+          count(*) FILTER (WHERE d.customer_id IS NULL) AS audience_without_customer,
+          count(*) FILTER (WHERE d.is_erased) AS audience_erased,
+          count(*) FILTER (WHERE d.is_objected) AS audience_objected,
+          count(*) FILTER (WHERE NOT coalesce(CASE a.channel WHEN 'email' THEN d.consent_email
+              WHEN 'sms' THEN d.consent_sms WHEN 'post' THEN d.consent_post END, false)) AS audience_without_consent,
+          count(*) FILTER (WHERE (CASE a.channel WHEN 'email' THEN d.email WHEN 'sms' THEN d.phone
+              WHEN 'post' THEN d.address_line END) IS NULL) AS audience_without_contact_point,
+          (SELECT count(*) FROM marts.marketing_audience) + (SELECT count(*) FROM marts.marketing_audience_exclusions)
+              - {len(AUDIENCE_CHANNELS)} * (SELECT count(*) FROM marts.dim_customer) AS decisions_minus_expected
+        FROM marts.marketing_audience a LEFT JOIN marts.dim_customer d USING (customer_id)""",
+                                   _zero("audience_without_customer", "audience_erased", "audience_objected",
+                                         "audience_without_consent", "audience_without_contact_point",
+                                         "decisions_minus_expected")),
 }
 
 SUITES: dict[str, list[tuple]] = ({f"raw.{e.name}": _raw_rules(e) for e in ENTITIES} | STAGING_RULES | MART_RULES

@@ -121,3 +121,37 @@ def test_timestamp_ranges_judge_the_same_at_any_resolution(unit):
                               "called_at": np.array(["1500-01-01T00:00"], dtype=f"datetime64[{unit}]")})
         outcome = validate("staging.stg_callcenter__calls", early)
         assert [f for f in outcome.failed if f.startswith("expect_column_values_to_be_between(called_at)")]
+
+
+def _audience_measures(audience: list[tuple], excluded: list[tuple]) -> pd.DataFrame:
+    """The audience compliance measures on a tiny warehouse: two customers, one who may be
+    texted, one erased; `audience` / `excluded` are (customer_id, channel) rows."""
+    import duckdb
+
+    from data_quality.suites import METRIC_SUITES
+
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    con.execute("""CREATE TABLE marts.dim_customer AS SELECT * FROM (VALUES
+        ('C1', NULL, '+33612345678', NULL, false, true, false, false, false),
+        ('C2', NULL, NULL, NULL, false, false, false, true, false))
+        t(customer_id, email, phone, address_line, consent_email, consent_sms, consent_post, is_erased, is_objected)""")
+    con.execute("CREATE TABLE marts.marketing_audience (customer_id VARCHAR, channel VARCHAR)")
+    con.execute("CREATE TABLE marts.marketing_audience_exclusions (customer_id VARCHAR, channel VARCHAR)")
+    con.executemany("INSERT INTO marts.marketing_audience VALUES (?, ?)", audience)
+    con.executemany("INSERT INTO marts.marketing_audience_exclusions VALUES (?, ?)", excluded)
+    return con.execute(METRIC_SUITES["marts.audience_compliance"][0]).df()
+
+
+def test_the_audience_gate_passes_a_compliant_audience_and_stops_an_erased_person():
+    decided = [("C1", "email"), ("C1", "post"), ("C2", "email"), ("C2", "sms"), ("C2", "post")]
+    good = _audience_measures([("C1", "sms")], decided)
+    assert validate("marts.audience_compliance", good).success
+    bad = _audience_measures([("C1", "sms"), ("C2", "sms")], [d for d in decided if d != ("C2", "sms")])
+    outcome = validate("marts.audience_compliance", bad)
+    assert not outcome.success
+    failed = {f.split("(")[1].split(")")[0] for f in outcome.failed}
+    # C2 is erased, never consented to SMS and has no phone: each rule says so on its own
+    assert failed == {"audience_erased", "audience_without_consent", "audience_without_contact_point"}
+    lost = _audience_measures([("C1", "sms")], decided[:-1])  # a customer/channel left undecided
+    assert not validate("marts.audience_compliance", lost).success

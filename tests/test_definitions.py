@@ -24,17 +24,18 @@ def test_quality_checks_block_and_publish_waits_for_everything():
     graph = defs.resolve_asset_graph()
     check_keys = graph.asset_check_keys
     gx = {c for c in check_keys if c.name.startswith("gx_")}
-    # one gate per raw entity, per checked staging table, the staging keys, four marts and the scores
+    # one gate per raw entity, per checked staging table, the staging keys, four marts, the
+    # audience and the scores
     from data_quality.suites import STAGING_RULES
 
-    assert len(gx) == len(ENTITIES) + len(STAGING_RULES) + 1 + 5
+    assert len(gx) == len(ENTITIES) + len(STAGING_RULES) + 1 + 6
     layers = {c.asset_key.path[0] for c in gx}
     assert {"raw", "staging", "intermediate", "marts"} <= layers
     assert all(graph.get_check_spec(c).blocking for c in gx)
     publish = graph.get(dg.AssetKey(["publish", "datamart"]))
     assert {k.to_user_string() for k in publish.parent_keys} >= {
         "marts/dim_customer", "marts/customer_identity_map", "marts/fct_order_lines", "marts/fct_customer_rfm",
-        "marts/customer_scores"}
+        "marts/customer_scores", "marts/marketing_audience"}
 
 
 def test_nightly_schedule_runs_at_two_paris_time():

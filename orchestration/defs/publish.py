@@ -17,7 +17,7 @@ PUBLISHED_TABLES = ("audit.load_log", "audit.check_results")
 STORAGE_VERSION = "v1.5.0"
 
 MART_KEYS = [dg.AssetKey(["marts", k]) for k in (
-    "dim_customer", "customer_identity_map", "fct_order_lines", "fct_customer_rfm")]
+    "dim_customer", "customer_identity_map", "fct_order_lines", "fct_customer_rfm", "marketing_audience")]
 
 
 @dg.asset(

@@ -66,6 +66,8 @@ GATES: list[Gate] = [
 ] + [
     Gate(dg.AssetKey(["marts", "fct_order_lines"]), "gx_fct_order_lines",
          (_table("marts.fct_order_lines"), _metrics("marts.integrity"))),
+    Gate(dg.AssetKey(["marts", "marketing_audience"]), "gx_marketing_audience",
+         (_metrics("marts.audience_compliance"),)),
     Gate(dg.AssetKey(["marts", "customer_scores"]), "gx_customer_scores",
          (_table("marts.customer_scores"), *(_table(t) for t in MODEL_RULES), _metrics("marts.scores_integrity"))),
 ]
