@@ -133,6 +133,9 @@ ELSE = {"sql_condition": "ELSE", "label_for_charts": "different"}
 # in a hurry: Meaney Jard for Jared Meaney)
 SWAPPED = ('jaro_winkler_similarity("first_name_l", "last_name_r") >= 0.92 '
            'AND jaro_winkler_similarity("last_name_l", "first_name_r") >= 0.92')
+# Two typos (or one in a short name): at most two edits and still alike (Jaro-Winkler >= 0.8)
+TWO_TYPOS = ('damerau_levenshtein("{c}_l", "{c}_r") <= 2 '
+             'AND jaro_winkler_similarity("{c}_l", "{c}_r") >= 0.8')
 # One name typed in the other's field and the other name lost or mistyped (Smith John for John
 # Smith is SWAPPED; Smith Jhonatan, or Smith with no last name, is this): one record's first name
 # is the other's last name, or the reverse, and the last names do not agree
@@ -149,6 +152,7 @@ COMPARISONS = [
                 'length("first_name_r")) >= 3 AND (starts_with("first_name_l", "first_name_r") '
                 'OR starts_with("first_name_r", "first_name_l")))', "nickname"),
          _level('jaro_winkler_similarity("first_name_l", "first_name_r") >= 0.92', "typo"),
+         _level(TWO_TYPOS.format(c="first_name"), "two typos"),
          _level(SWAPPED, "swapped with last name"),
          _level(HALF_SWAPPED, "moved to the other name"),
          ELSE]},
@@ -158,6 +162,7 @@ COMPARISONS = [
          _level('"last_name_l" = "last_name_r"', "exact", tf="last_name"),
          _level(SWAPPED, "swapped with first name"),
          _level('jaro_winkler_similarity("last_name_l", "last_name_r") >= 0.92', "typo"),
+         _level(TWO_TYPOS.format(c="last_name"), "two typos"),
          ELSE]},
     {"output_column_name": "birth_date", "comparison_description": "birth date",
      "comparison_levels": [
@@ -185,6 +190,8 @@ COMPARISONS = [
          # the number mistyped or left out (or a neighbour: EM weighs it)
          _level('jaro_winkler_similarity("street_l", "street_r") >= 0.9 AND ("postcode_l" = "postcode_r" OR "city_l" = "city_r")',
                 "same street and town, another or no number"),
+         # the street mistyped beyond a typo (or a neighbour round the corner: EM weighs it)
+         _level('"street_number_l" = "street_number_r" AND "postcode_l" = "postcode_r"', "same number and postcode"),
          _level('"postcode_l" = "postcode_r"', "same postcode", tf="postcode"),
          _level('"city_l" = "city_r" OR damerau_levenshtein("postcode_l", "postcode_r") <= 1', "same town"),
          _level('substr("postcode_l", 1, 2) = substr("postcode_r", 1, 2)', "same area"),
