@@ -1,9 +1,11 @@
 """Probabilistic matching of person records with Splink (DuckDB backend).
 
 Records that carry a name (CRM members, web accounts, form signups) are compared on first
-name, last name, birth date, postcode, city and street, with term-frequency adjustments on
-names and postcodes (two "Martin" agree less than two "Kowalczyk"), swapped first/last names
-and nicknames (a nickname table plus "one first name starts the other": Seb/Sébastien).
+name, last name, birth date, the address (street, number, postcode, city), the building or
+locality after a comma in the address line, and whether they come from two silos or one, with
+term-frequency adjustments on names and postcodes (two "Martin" agree less than two
+"Kowalczyk"), swapped first/last names, a name typed in the other's field, typos, and nicknames
+(a nickname table plus "one first name starts the other": Seb/Sébastien).
 
 The model (m and u probabilities, the prior) is trained once and saved as JSON: the default
 ships with the project (``splink_model.json`` beside this file), a retrained one lives in
