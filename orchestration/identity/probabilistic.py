@@ -262,12 +262,24 @@ def model_fingerprint(model: dict) -> str:
 
 def load_model(home_model: Path | None) -> dict:
     """The retrained model beside the warehouse when there is one, else the shipped one.
-    Blocking rules are not learnt: the code's rules always apply."""
+    Blocking rules are not learnt: the code's rules always apply. A retrained model whose
+    comparisons are not the code's (trained before an upgrade changed them) cannot score the
+    code's inputs: the shipped model is used until the next `retrain`, with a warning."""
     path = home_model if home_model is not None and home_model.exists() else DEFAULT_MODEL_PATH
     model = json.loads(path.read_text())
+    if path != DEFAULT_MODEL_PATH and _comparison_shape(model) != _comparison_shape({"comparisons": COMPARISONS}):
+        logging.getLogger(__name__).warning(
+            "the retrained Splink model's comparisons differ from the code's (trained by an earlier "
+            "version): using the shipped model until the next retrain")
+        model = json.loads(DEFAULT_MODEL_PATH.read_text())
     model["blocking_rules_to_generate_predictions"] = [{"blocking_rule": r, "sql_dialect": "duckdb"}
                                                        for r in BLOCKING_RULES]
     return model
+
+
+def _comparison_shape(model: dict) -> list:
+    return [(c["output_column_name"], [lv["sql_condition"] for lv in c["comparison_levels"]])
+            for c in model["comparisons"]]
 
 
 # -- running Splink ------------------------------------------------------------------------------
