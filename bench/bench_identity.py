@@ -125,7 +125,10 @@ def febrl_select(csv: Path, source: str) -> str:
                nullif({key.format(c='given_name')}, '') AS first_name_key,
                nullif({key.format(c='surname')}, '') AS last_name_key,
                try_strptime(trim(date_of_birth), '%Y%m%d')::DATE AS birth_date,
-               nullif(trim(concat_ws(' ', trim(street_number), trim(address_1))), '') AS address_line,
+               -- one address line, as a CRM export writes it: number and street, then the
+               -- building or locality after a comma
+               nullif(concat_ws(', ', nullif(trim(concat_ws(' ', trim(street_number), trim(address_1))), ''),
+                                nullif(trim(address_2), '')), '') AS address_line,
                nullif(trim(postcode), '') AS postcode, nullif(trim(suburb), '') AS city
         FROM read_csv('{csv}', all_varchar = true, header = true, normalize_names = true)
     """

@@ -40,13 +40,15 @@ def f1_on(bench, tmp_path, parts, threshold):
                                    "FROM intermediate.int_identity__records")
 
 
+# measured at the production threshold: FEBRL4 precision 0.9992, F1 0.9939; FEBRL3 1.000, 0.9916
 def test_febrl4_link_crm_to_web_accounts(bench, tmp_path):
-    scores = f1_on(bench, tmp_path, [("dataset4a.csv", "crm"), ("dataset4b.csv", "ecommerce")], threshold=0.9)
-    assert scores["precision"] >= 0.99
-    assert scores["f1"] >= 0.98
+    scores = f1_on(bench, tmp_path, [("dataset4a.csv", "crm"), ("dataset4b.csv", "ecommerce")],
+                   threshold=probabilistic.MATCH_PROBABILITY)
+    assert scores["precision"] >= 0.995
+    assert scores["f1"] >= 0.99
 
 
 def test_febrl3_dedupe_one_crm_silo(bench, tmp_path):
-    scores = f1_on(bench, tmp_path, [("dataset3.csv", "crm")], threshold=0.5)
-    assert scores["precision"] >= 0.99
-    assert scores["f1"] >= 0.98
+    scores = f1_on(bench, tmp_path, [("dataset3.csv", "crm")], threshold=probabilistic.MATCH_PROBABILITY)
+    assert scores["precision"] >= 0.995
+    assert scores["f1"] >= 0.985

@@ -163,6 +163,21 @@ def test_the_shipped_model_matches_the_code():
                 assert level["m_probability"] >= probabilistic.M_FLOOR
 
 
+def test_a_model_retrained_by_an_earlier_version_gives_way_to_the_shipped_one(tmp_path):
+    """After an upgrade that changed the comparisons, a model retrained beside the warehouse by the
+    earlier version cannot score the new inputs: the shipped one runs until the next retrain."""
+    shipped = json.loads(probabilistic.DEFAULT_MODEL_PATH.read_text())
+    old = json.loads(json.dumps(shipped))
+    old["comparisons"] = old["comparisons"][:4]  # before the building and silo comparisons
+    path = tmp_path / "splink_model.json"
+    path.write_text(json.dumps(old))
+    assert probabilistic.load_model(path)["comparisons"] == shipped["comparisons"]
+    retrained = json.loads(json.dumps(shipped))
+    retrained["probability_two_random_records_match"] = 0.001
+    path.write_text(json.dumps(retrained))
+    assert probabilistic.load_model(path)["probability_two_random_records_match"] == 0.001
+
+
 def test_the_dagster_step_retrains_on_request_and_reports_counts_only(tmp_path):
     import dagster as dg
 

@@ -37,16 +37,18 @@ FULL_ABOVE_CHANGED_SHARE = 0.5
 # - twins, siblings, spouses: different first names never link (they share a last name, an
 #   address and, for twins, a birth date; no weight of evidence tells them from one person);
 # - parent and child: birth dates a generation apart never link;
-# - a last name that differs links only when the birth dates are equal (a married name), never
-#   on names and address alone;
-# - a first name that is only similar (a typo level: Bernard/Bernd, Émilie/Emília) links only
-#   when the birth dates agree.
+# - a last name that differs (or is two typos away) links only when the birth dates are equal (a
+#   married name), never on names and address alone;
+# - a first name that is only similar (a typo level: Bernard/Bernd, Émilie/Emília; two typos) or
+#   that sits in the last name's field links only when the birth dates agree.
 _g = P.gamma
 GUARD_SQL = (
     f"gamma_first_name <> {_g('first_name', 'different')} "
     f"AND gamma_birth_date <> {_g('birth_date', 'a generation apart')} "
-    f"AND NOT (gamma_last_name = {_g('last_name', 'different')} AND gamma_birth_date <> {_g('birth_date', 'exact')}) "
-    f"AND NOT (gamma_first_name = {_g('first_name', 'typo')} "
+    f"AND NOT (gamma_last_name IN ({_g('last_name', 'different')}, {_g('last_name', 'two typos')}) "
+    f"AND gamma_birth_date <> {_g('birth_date', 'exact')}) "
+    f"AND NOT (gamma_first_name IN ({_g('first_name', 'typo')}, {_g('first_name', 'two typos')}, "
+    f"{_g('first_name', 'moved to the other name')}) "
     f"AND gamma_birth_date < {_g('birth_date', 'one typo or day/month swap')})")
 
 
