@@ -96,3 +96,24 @@
     {%- set names = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
     {{ return(column | lower in names) }}
 {%- endmacro %}
+
+{#- Order-independent 64-bit checksum of a set of strings, inside a GROUP BY. -#}
+{% macro set_checksum(expr) -%}
+    {{ return(adapter.dispatch('set_checksum')(expr)) }}
+{%- endmacro %}
+{% macro default__set_checksum(expr) -%}
+    bit_xor(cast(hash({{ expr }}) >> 1 as bigint))
+{%- endmacro %}
+{% macro spark__set_checksum(expr) -%}
+    bit_xor(xxhash64({{ expr }}))
+{%- endmacro %}
+
+{#- Customers whose record set changed since the incremental model was last built: ids of
+    int_customer__record_sets changed on or after the latest date the model holds (its last
+    night; a re-run of that night re-reads that night's changes again). A full build of the
+    record sets dates every id the night before, so the next night after a full build of
+    everything re-reads nothing for it, while a model older than the record sets re-reads all. -#}
+{% macro identity_changed_customers(this_date_column) -%}
+    select customer_id from {{ ref('int_customer__record_sets') }}
+    where changed_on >= (select coalesce(max({{ this_date_column }}), cast('1900-01-01' as date)) from {{ this }})
+{%- endmacro %}

@@ -5,13 +5,16 @@
     on_schema_change='append_new_columns',
     pre_hook="{{ forget_rows_after_night('session_date') }}"
 ) }}
+-- depends_on: {{ ref('int_customer__record_sets') }}
 -- Web sessions: a cookie's hits, a new session after `session_timeout_minutes` without a hit.
 -- A session belongs to the person behind its cookie, else to the account logged in during it:
 -- once a cookie logs in, the identity step resolves the cookie to the person and every earlier
 -- anonymous session of that cookie is attributed to them (retroactively, on that night).
 -- Incremental: the sessions started in the window are rebuilt from the hits of the window and
 -- the night before (so a session crossing the window's start is seen whole), plus every older
--- session whose cookie or account now resolves to another customer.
+-- session whose cookie or account now resolves to another customer (looked for among the
+-- sessions of the customers whose record set changed since the last build,
+-- int_customer__record_sets, not among all sessions).
 {% set timeout_s = var('session_timeout_minutes') | int * 60 %}
 
 with hits as (
@@ -105,6 +108,17 @@ built as (
     left join clusters acc on acc.source = 'ecommerce' and acc.source_record_id = s.account_id
 )
 
+{%- if is_incremental() %}
+, changed_customers as (
+    {{ identity_changed_customers('session_date') }}
+),
+
+changed_records as (
+    select c.source, c.source_record_id from clusters c
+    where c.source in ('web', 'ecommerce') and c.customer_id in (select customer_id from changed_customers)
+)
+{%- endif %}
+
 select * from built
 {% if is_incremental() %}
 where session_date >= {{ incremental_since('session_date') }}
@@ -122,4 +136,8 @@ left join clusters cookie on cookie.source = 'web' and cookie.source_record_id =
 left join clusters acc on acc.source = 'ecommerce' and acc.source_record_id = t.account_id
 where t.session_date < {{ incremental_since('session_date') }}
   and t.customer_id is distinct from coalesce(cookie.customer_id, acc.customer_id)
+  -- only a session under, or now resolving to, a customer whose record set changed can move
+  and (t.customer_id in (select customer_id from changed_customers)
+       or t.anonymous_id in (select source_record_id from changed_records where source = 'web')
+       or t.account_id in (select source_record_id from changed_records where source = 'ecommerce'))
 {% endif %}
