@@ -136,8 +136,7 @@ def plan(con: duckdb.DuckDBPyConnection, link_fp: str, match: matching.MatchStat
     if con.execute(f"SELECT any_value(fingerprint) FROM {C.STATE_CONFIG}").fetchall()[0][0] != link_fp:
         return "rules or model changed", 0, 0
     n_records = con.execute(f"SELECT count(*) FROM {RECORDS}").fetchall()[0][0]
-    # tonight's fingerprints: of every record, or of those the change log names (named apart so
-    # that write_state computes the scope's own)
+    # tonight's fingerprints: of every record, or of those the change log names
     now = "id_now_logged" if changed else "id_now"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {now} AS {C.fingerprints_sql(changed)}")
     state_records = (f"(SELECT * FROM {C.STATE_RECORDS} SEMI JOIN {changed} USING (source, source_record_id))"
@@ -225,6 +224,16 @@ def plan(con: duckdb.DuckDBPyConnection, link_fp: str, match: matching.MatchStat
         con.execute(f"INSERT INTO {SCOPE} SELECT * FROM id_frontier")
         if con.execute(f"SELECT count(*) FROM {SCOPE}").fetchall()[0][0] > FULL_ABOVE_SCOPE_SHARE * n_records:
             return "the changes reach more than half of the records", n_changed, rounds
+    if changed:
+        # tonight's fingerprint of every record of the scope, for the state: a record the log does
+        # not name kept its row, so its fingerprint is the state's (none: compared again next time
+        # the full comparison runs)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE id_now AS
+            SELECT s.source, s.source_record_id, coalesce(n.fingerprint, st.fingerprint) AS fingerprint
+            FROM {SCOPE} s LEFT JOIN id_now_logged n USING (source, source_record_id)
+            LEFT JOIN {C.STATE_RECORDS} st USING (source, source_record_id)
+        """)
     return "", n_changed, rounds
 
 
