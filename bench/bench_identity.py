@@ -70,7 +70,7 @@ def resolve_night(con, model: dict, full: bool = False, as_of: dt.date = AS_OF, 
     total = time.perf_counter() - t0
     return {"mode": night.match.mode, "placement": night.mode, "compared_records": night.match.compared_records,
             "replaced_records": night.scope_records, "closure_rounds": night.closure_rounds,
-            "links": night.match.links, "customers": night.stats["customers"],
+            "links": night.match.links, "customers": night.stats["customers"], "changes_from": night.changes_from,
             **{k: round(v, 2) for k, v in night.timings.items()}, "total_s": round(total, 2)}
 
 
@@ -322,6 +322,26 @@ def write_inputs(con) -> None:
     """)
 
 
+CHANGE_LOG_DDL = """
+    CREATE TABLE IF NOT EXISTS intermediate.int_identity__record_changes (
+        source VARCHAR, source_record_id VARCHAR, model VARCHAR, change VARCHAR, night DATE,
+        changed_at TIMESTAMP, loaded_until TIMESTAMP)
+"""
+
+
+def log_build(con, night: dt.date, new_records: str | None) -> None:
+    """What the dbt models write in their change log: the records a build rewrote (none on a whole
+    build) and one marker per model."""
+    con.execute(CHANGE_LOG_DDL)
+    stamp = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    for model in ("records", "keys"):
+        if new_records:
+            con.execute(f"""INSERT INTO intermediate.int_identity__record_changes
+                SELECT source, source_record_id, ?, 'record', ?, ?, NULL FROM ({new_records})""", [model, night, stamp])
+        con.execute("INSERT INTO intermediate.int_identity__record_changes VALUES (NULL, NULL, ?, ?, ?, ?, NULL)",
+                    [model, "build" if new_records else "full_build", night, stamp])
+
+
 def scale_step(db: Path, step: str, n: int) -> dict:
     """One measured step in its own process (so that its peak RSS is its own)."""
     with connect(db) as con:
@@ -329,12 +349,14 @@ def scale_step(db: Path, step: str, n: int) -> dict:
             synth(con, n)
             con.execute("CREATE OR REPLACE TABLE synth_all AS SELECT * EXCLUDE (pid) FROM synth_records")
             write_inputs(con)
+            log_build(con, AS_OF, None)
             t0 = time.perf_counter()
             night = resolve_night(con, probabilistic.load_model(None), full=True)
         else:  # a night with 1 % new records
             synth(con, n // 100, seed=7, id_offset=10 ** 9, label="N")
             con.execute("INSERT INTO synth_all SELECT * EXCLUDE (pid) FROM synth_records")
             write_inputs(con)
+            log_build(con, AS_OF + dt.timedelta(days=1), "SELECT source, source_record_id FROM synth_records")
             t0 = time.perf_counter()
             night = resolve_night(con, probabilistic.load_model(None), as_of=AS_OF + dt.timedelta(days=1))
         wall = time.perf_counter() - t0

@@ -23,6 +23,7 @@ digits (`phone_digits`), for the records whose phone did not parse.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass
@@ -94,6 +95,10 @@ RAW_PERSONAL = {
 }
 # sources whose record id is itself contact data: their identity rows cannot stay
 CONTACT_ID_SOURCES = ("callcenter", "esp")
+# the identity inputs' change log (dbt model int_identity__record_changes): the records scrubbed
+# here changed behind dbt's back, so the next build recomputes them and the identity step
+# compares them again (contact records are deleted from every table instead, the log included)
+IDENTITY_CHANGE_LOG = "intermediate.int_identity__record_changes"
 
 
 def salt(home: Path) -> str:
@@ -326,4 +331,10 @@ def scrub(con: duckdb.DuckDBPyConnection, secret: str) -> dict[str, int]:
               AND EXISTS (SELECT 1 FROM erased e WHERE e.source = t.source{suffix}
                                                    AND e.source_record_id = t.source_record_id{suffix})
         """).fetchall()[0][0]
+    if table_exists(con, IDENTITY_CHANGE_LOG):
+        stamp = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)  # UTC, as the dbt runs' stamps
+        con.execute(f"""
+            INSERT INTO {IDENTITY_CHANGE_LOG} (source, source_record_id, model, change, night, changed_at, loaded_until)
+            SELECT DISTINCT source, source_record_id, NULL, 'erasure', NULL, ?::TIMESTAMP, NULL FROM erased
+            WHERE source NOT IN {CONTACT_ID_SOURCES}""", [stamp])
     return touched

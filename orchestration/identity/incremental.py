@@ -56,11 +56,12 @@ class Night:
     scope_records: int = 0
     closure_rounds: int = 0
     timings: dict = field(default_factory=dict)
+    changes_from: str = ""      # change log | every record (why)
 
     def as_metadata(self) -> dict:
         return {"identity_mode": self.mode, "identity_full_because": self.why_full or "-",
                 "changed_records": self.changed_records, "replaced_records": self.scope_records,
-                "closure_rounds": self.closure_rounds}
+                "closure_rounds": self.closure_rounds, "identity_changes_from": self.changes_from}
 
 
 def link_fingerprint(model: dict, household_guards: bool, threshold: float) -> str:
@@ -72,13 +73,61 @@ def link_fingerprint(model: dict, household_guards: bool, threshold: float) -> s
     return hashlib.sha256(json.dumps(rules, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+CHANGE_LOG = "intermediate.int_identity__record_changes"
+CHANGED = "id_log_changed"
+
+
+def read_change_log(con: duckdb.DuckDBPyConnection) -> tuple[str, object]:
+    """The records whose inputs changed since this step last read the change log that the dbt
+    models int_identity__records / __record_keys (and the privacy step) write: temp table
+    `id_log_changed` (source, source_record_id). Returns (why every record must be compared
+    instead, or '' when the log can be used; the log's newest entry, to store as the next read).
+
+    The log is used only when this step read it before (its read time is in the state), nothing
+    newer than that read was pruned (the log still holds an entry at or before it), and no model
+    was rebuilt whole since (a `full_build` marker)."""
+    if not table_exists(con, CHANGE_LOG):
+        return "no change log", None
+    newest, oldest = con.execute(f"SELECT max(changed_at), min(changed_at) FROM {CHANGE_LOG}").fetchall()[0]
+    last = None
+    if table_exists(con, C.STATE_CONFIG):
+        has = con.execute("SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'identity' "
+                          "AND table_name = 'cluster_config' AND column_name = 'log_read_at'").fetchall()[0][0]
+        if has:
+            last = con.execute(f"SELECT any_value(log_read_at) FROM {C.STATE_CONFIG}").fetchall()[0][0]
+    if last is None:
+        return "no earlier read of the change log", newest
+    if oldest is None or oldest > last:
+        return "change log pruned or rebuilt since the last read", newest
+    whole = con.execute(f"SELECT count(*) FROM {CHANGE_LOG} WHERE change = 'full_build' AND changed_at > ?",
+                        [last]).fetchall()[0][0]
+    if whole:
+        return "identity inputs rebuilt whole", newest
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {CHANGED} AS
+        SELECT DISTINCT source, source_record_id FROM {CHANGE_LOG}
+        WHERE changed_at > ? AND source IS NOT NULL AND source_record_id IS NOT NULL
+    """, [last])
+    return "", newest
+
+
+def _store_log_read(con: duckdb.DuckDBPyConnection, read_at) -> None:
+    """Remember the change log's newest entry this night read (cluster_config is rewritten every night)."""
+    con.execute(f"ALTER TABLE {C.STATE_CONFIG} ADD COLUMN IF NOT EXISTS log_read_at TIMESTAMP")
+    con.execute(f"UPDATE {C.STATE_CONFIG} SET log_read_at = ?", [read_at])
+
+
 def _rec(key: str) -> str:
     """(source, source_record_id) of a `source:id` record key."""
     return f"split_part({key}, ':', 1) AS source, substr({key}, strpos({key}, ':') + 1) AS source_record_id"
 
 
-def plan(con: duckdb.DuckDBPyConnection, link_fp: str, match: matching.MatchStats) -> tuple[str, int, int]:
-    """Build the temp table `id_scope`; return (why a full night is needed or '', changed, rounds)."""
+def plan(con: duckdb.DuckDBPyConnection, link_fp: str, match: matching.MatchStats,
+         changed: str | None = None) -> tuple[str, int, int]:
+    """Build the temp table `id_scope`; return (why a full night is needed or '', changed, rounds).
+
+    `changed`: the records the change log names (every other record's inputs are as the state
+    saw them), or None to compare every record with the state."""
     if match.mode != "incremental":
         return "probabilistic stage re-scored everything", 0, 0
     state = (C.STATE_RECORDS, C.STATE_KEYS, C.STATE_COMPS, C.STATE_CONFIG, C.CLUSTERS_TABLE)
@@ -87,7 +136,11 @@ def plan(con: duckdb.DuckDBPyConnection, link_fp: str, match: matching.MatchStat
     if con.execute(f"SELECT any_value(fingerprint) FROM {C.STATE_CONFIG}").fetchall()[0][0] != link_fp:
         return "rules or model changed", 0, 0
     n_records = con.execute(f"SELECT count(*) FROM {RECORDS}").fetchall()[0][0]
-    con.execute(f"CREATE OR REPLACE TEMP TABLE id_now AS {C.fingerprints_sql()}")
+    # tonight's fingerprints: of every record, or of those the change log names
+    now = "id_now_logged" if changed else "id_now"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {now} AS {C.fingerprints_sql(changed)}")
+    state_records = (f"(SELECT * FROM {C.STATE_RECORDS} SEMI JOIN {changed} USING (source, source_record_id))"
+                     if changed else C.STATE_RECORDS)
     # rows of identity.record_clusters changed since this step wrote them (an erasure): compared
     # one by one only when the table's checksum says so
     touched = con.execute(f"""
@@ -112,9 +165,9 @@ def plan(con: duckdb.DuckDBPyConnection, link_fp: str, match: matching.MatchStat
         CREATE OR REPLACE TEMP TABLE id_changed AS
         SELECT coalesce(n.source, s.source) AS source, coalesce(n.source_record_id, s.source_record_id)
                AS source_record_id
-        FROM id_now n
+        FROM {now} n
         FULL JOIN (SELECT source, source_record_id, hash(source, source_record_id) AS rh, fingerprint
-                   FROM {C.STATE_RECORDS}) s ON s.rh = n.rh
+                   FROM {state_records}) s ON s.rh = n.rh
         WHERE n.fingerprint IS DISTINCT FROM s.fingerprint
         UNION
         SELECT {_rec('rec_key')} FROM id_match_gone
@@ -171,6 +224,16 @@ def plan(con: duckdb.DuckDBPyConnection, link_fp: str, match: matching.MatchStat
         con.execute(f"INSERT INTO {SCOPE} SELECT * FROM id_frontier")
         if con.execute(f"SELECT count(*) FROM {SCOPE}").fetchall()[0][0] > FULL_ABOVE_SCOPE_SHARE * n_records:
             return "the changes reach more than half of the records", n_changed, rounds
+    if changed:
+        # tonight's fingerprint of every record of the scope, for the state: a record the log does
+        # not name kept its row, so its fingerprint is the state's (none: compared again next time
+        # the full comparison runs)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE id_now AS
+            SELECT s.source, s.source_record_id, coalesce(n.fingerprint, st.fingerprint) AS fingerprint
+            FROM {SCOPE} s LEFT JOIN id_now_logged n USING (source, source_record_id)
+            LEFT JOIN {C.STATE_RECORDS} st USING (source, source_record_id)
+        """)
     return "", n_changed, rounds
 
 
@@ -181,12 +244,17 @@ def resolve_night(con: duckdb.DuckDBPyConnection, model: dict, full: bool = Fals
     as_of = as_of or dt.date.today()
     timings = {}
     t0 = time.perf_counter()
-    match = matching.run(con, model, full=full, as_of=as_of, household_guards=household_guards, threshold=threshold)
+    why_no_log, log_read = read_change_log(con)
+    changed = None if (full or why_no_log) else CHANGED
+    timings["change_log_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    match = matching.run(con, model, full=full, as_of=as_of, household_guards=household_guards, threshold=threshold,
+                         changed=changed)
     timings["probabilistic_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     link_fp = link_fingerprint(model, household_guards, threshold)
-    why, n_changed, rounds = ("full re-resolution requested", 0, 0) if full else plan(con, link_fp, match)
+    why, n_changed, rounds = ("full re-resolution requested", 0, 0) if full else plan(con, link_fp, match, changed)
     scope = None if why else SCOPE
     timings["scope_s"] = time.perf_counter() - t0
 
@@ -197,7 +265,10 @@ def resolve_night(con: duckdb.DuckDBPyConnection, model: dict, full: bool = Fals
 
     t0 = time.perf_counter()
     stats = C.resolve(con, as_of, scope=scope, link_fingerprint=link_fp)
+    if log_read is not None:
+        _store_log_read(con, log_read)
     timings["clustering_s"] = time.perf_counter() - t0
     return Night(mode="incremental" if scope else "full", why_full=why, stitch=stitch, match=match, stats=stats,
                  changed_records=int(n_changed), scope_records=int(stats.pop("placed_records")),
-                 closure_rounds=rounds, timings=timings)
+                 closure_rounds=rounds, timings=timings,
+                 changes_from="change log" if changed else f"every record ({why_no_log or 'full re-resolution'})")

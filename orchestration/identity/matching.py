@@ -85,31 +85,35 @@ def _named(relation: str = P.RECORDS) -> str:
 
 
 def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: dt.date | None = None,
-        household_guards: bool = True, threshold: float = P.MATCH_PROBABILITY) -> MatchStats:
+        household_guards: bool = True, threshold: float = P.MATCH_PROBABILITY,
+        changed: str | None = None) -> MatchStats:
     """Score this night's candidate pairs, persist the state, leave `id_prob_edges` behind.
 
     `household_guards=False` trusts the model alone: only for benchmarks on data without
     households (FEBRL replaces first names while keeping surname, birth date and address, which
-    is exactly what twins look like), as is another `threshold`."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS identity")
-    # every named record: its key and a hash of the columns its Splink input comes from
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE id_match_records AS
-        SELECT source, source_record_id, source || ':' || source_record_id AS rec_key,
-               hash(source, source_record_id) AS rh, hash({", ".join(RAW_COLUMNS)}) AS fingerprint
-        FROM {_named()}
-    """)
-    n_named = con.execute("SELECT count(*) FROM id_match_records").fetchall()[0][0]
-    model_fp = P.model_fingerprint(model) + "/state-v" + STATE_VERSION
+    is exactly what twins look like), as is another `threshold`.
 
+    `changed`: a relation of (source, source_record_id) holding every record whose row may have
+    changed since the state was written (the identity inputs' change log, incremental.py): only
+    those are hashed and compared with the state. None: every record is."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS identity")
+    model_fp = P.model_fingerprint(model) + "/state-v" + STATE_VERSION
     has_state = all(_exists(con, t) for t in (STATE, PAIRS, MODEL_STATE, BLOCK_KEYS))
     same_model = has_state and con.execute(f"SELECT any_value(fingerprint) FROM {MODEL_STATE}").fetchall()[0][0] == model_fp
+    by_log = bool(changed) and same_model and not full
+    # the named records compared with the state (every one, or those the change log names): key
+    # and a hash of the columns its Splink input comes from
+    _hash_named(con, changed if by_log else None)
+    n_named = con.execute(f"SELECT count(*) FROM {_named()}" if by_log
+                          else "SELECT count(*) FROM id_match_records").fetchall()[0][0]
     if same_model:
         # new or changed records, and records gone since yesterday, in one pass
+        state = (f"(SELECT * FROM {STATE} WHERE rh IN (SELECT hash(source, source_record_id) FROM {changed}))"
+                 if by_log else STATE)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE id_match_diff AS
             SELECT coalesce(n.rec_key, s.rec_key) AS rec_key, n.rec_key IS NULL AS gone
-            FROM id_match_records n FULL JOIN {STATE} s ON s.rh = n.rh
+            FROM id_match_records n FULL JOIN {state} s ON s.rh = n.rh
             WHERE n.fingerprint IS DISTINCT FROM s.fingerprint
         """)
         con.execute("CREATE OR REPLACE TEMP TABLE id_match_changed AS SELECT rec_key FROM id_match_diff WHERE NOT gone")
@@ -117,6 +121,10 @@ def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: 
         con.execute("CREATE OR REPLACE TEMP TABLE id_match_changed AS SELECT rec_key FROM id_match_records")
     n_changed = con.execute("SELECT count(*) FROM id_match_changed").fetchall()[0][0]
     incremental = (not full and same_model and n_named > 0 and n_changed <= FULL_ABOVE_CHANGED_SHARE * n_named)
+    if by_log and not incremental:  # a full night scores and stores every record
+        _hash_named(con, None)
+        con.execute("CREATE OR REPLACE TEMP TABLE id_match_changed AS SELECT rec_key FROM id_match_records")
+        n_changed = n_named
 
     columns = ", ".join(("rec_key",) + P.COMPARED_COLUMNS)
     if incremental:
@@ -196,10 +204,21 @@ def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: 
                       new_pairs=int(n_new), links=int(links), rejected_by_guards=int(vetoed))
 
 
+def _hash_named(con: duckdb.DuckDBPyConnection, changed: str | None) -> None:
+    within = f"SEMI JOIN {changed} c USING (source, source_record_id)" if changed else ""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE id_match_records AS
+        SELECT source, source_record_id, source || ':' || source_record_id AS rec_key,
+               hash(source, source_record_id) AS rh, hash({", ".join(RAW_COLUMNS)}) AS fingerprint
+        FROM (SELECT * FROM {P.RECORDS} {within}) WHERE first_name_key IS NOT NULL OR last_name_key IS NOT NULL
+    """)
+
+
 def _changed_records(keys: str) -> str:
-    """The int_identity__records rows of a relation of record keys."""
-    return (f"(SELECT r.* FROM {P.RECORDS} r SEMI JOIN (SELECT m.source, m.source_record_id FROM id_match_records m "
-            f"SEMI JOIN {keys} k USING (rec_key)) c USING (source, source_record_id))")
+    """The int_identity__records rows of a relation of record keys (`source:id`)."""
+    return (f"(SELECT r.* FROM {P.RECORDS} r SEMI JOIN (SELECT split_part(rec_key, ':', 1) AS source, "
+            f"substr(rec_key, strpos(rec_key, ':') + 1) AS source_record_id FROM {keys}) c "
+            f"USING (source, source_record_id))")
 
 
 def _empty_pairs_sql() -> str:

@@ -1,14 +1,36 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['source', 'source_record_id'],
+    on_schema_change='append_new_columns',
+    post_hook=["{{ identity_log_rows('records') }}", "{{ identity_drop_tombstones('source_priority') }}",
+               "{{ identity_log_marker('records') }}", "{{ identity_prune_log() }}"]
+) }}
+-- depends_on: {{ ref('int_identity__record_changes') }}
+-- depends_on: {{ source('raw', 'pos__receipts') }} {{ source('raw', 'callcenter__calls') }}
+-- depends_on: {{ source('raw', 'esp__events') }} {{ source('raw', 'web__events') }}
 -- Every source record that can identify a person, with the attributes the golden record and
 -- the identity guards use. One row per (source, source_record_id), ids exactly as sent.
 -- `has_name` records (CRM members, accounts, form signups) carry a name signature that the
 -- guards compare; contact-only records (a recipient, a caller phone, a card, a cookie) do not.
+-- Incremental (macros/identity.sql): a night recomputes the candidate records from all of
+-- staging, rewrites those whose row changed, and logs them in int_identity__record_changes.
+{%- set prev = identity_previous_build('records') %}
 
-with crm as (
+with
+{% if prev is not none -%}
+candidates as (
+    {{ identity_candidates(prev) }}
+),
+{%- endif %}
+
+crm as (
     select 'crm' as source, crm_id as source_record_id, 1 as source_priority,
         first_name, last_name, first_name_key, last_name_key, birth_date,
         email, phone_e164, address_line, postcode, city, country,
         coalesce(created_at, updated_at) as seen_at, updated_at as record_updated_at
     from {{ ref('stg_crm__customers') }}
+    where true {{ identity_only(prev, 'crm', 'crm_id') }}
 ),
 
 accounts as (
@@ -17,6 +39,7 @@ accounts as (
         email, phone_e164, address_line, postcode, city, country,
         coalesce(created_at, updated_at), updated_at
     from {{ ref('stg_ecommerce__accounts') }}
+    where true {{ identity_only(prev, 'ecommerce', 'account_id') }}
 ),
 
 signups as (
@@ -25,6 +48,7 @@ signups as (
         email, cast(null as varchar), cast(null as varchar), postcode, cast(null as varchar), cast(null as varchar),
         submitted_at, submitted_at
     from {{ ref('stg_forms__signups') }}
+    where true {{ identity_only(prev, 'forms', 'signup_id') }}
 ),
 
 guest_orders as (
@@ -33,7 +57,7 @@ guest_orders as (
         guest_email, cast(null as varchar), shipping_address_line, shipping_postcode, shipping_city, shipping_country,
         ordered_at, ordered_at
     from {{ ref('stg_ecommerce__orders') }}
-    where account_id is null and guest_email is not null
+    where account_id is null and guest_email is not null {{ identity_only(prev, 'ecommerce', 'order_id') }}
 ),
 
 partner_appends as (
@@ -42,6 +66,7 @@ partner_appends as (
         appended_email, cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar),
         appended_at, appended_at
     from {{ ref('stg_partners__email_appends') }}
+    where true {{ identity_only(prev, 'partners', 'crm_id') }}
 ),
 
 cards as (
@@ -50,7 +75,7 @@ cards as (
         cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar),
         min(purchased_at), max(purchased_at)
     from {{ ref('stg_pos__receipt_lines') }}
-    where loyalty_card_id is not null
+    where loyalty_card_id is not null {{ identity_only(prev, 'pos', 'loyalty_card_id') }}
     group by loyalty_card_id
 ),
 
@@ -60,7 +85,7 @@ callers as (
         cast(null as varchar), max(caller_phone_e164), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar),
         min(called_at), max(called_at)
     from {{ ref('stg_callcenter__calls') }}
-    where caller_phone_raw is not null
+    where caller_phone_raw is not null {{ identity_only(prev, 'callcenter', 'caller_phone_raw') }}
     group by caller_phone_raw
 ),
 
@@ -70,7 +95,7 @@ recipients as (
         max(recipient_email_key), max(recipient_phone_e164), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar),
         min(occurred_at), max(occurred_at)
     from {{ ref('stg_esp__events') }}
-    where recipient_raw is not null
+    where recipient_raw is not null {{ identity_only(prev, 'esp', 'recipient_raw') }}
     group by recipient_raw
 ),
 
@@ -80,7 +105,7 @@ cookies as (
         cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar),
         min(occurred_at), max(occurred_at)
     from {{ ref('stg_web__events') }}
-    where anonymous_id is not null
+    where anonymous_id is not null {{ identity_only(prev, 'web', 'anonymous_id') }}
     group by anonymous_id
 ),
 
@@ -94,8 +119,9 @@ unioned as (
     union all select * from callers
     union all select * from recipients
     union all select * from cookies
-)
+),
 
+fresh as (
 select
     source,
     source_record_id,
@@ -119,3 +145,36 @@ select
     seen_at,
     record_updated_at
 from unioned
+)
+
+{% if not is_incremental() -%}
+select *, {{ identity_stamp() }} as changed_at from fresh
+{%- else -%}
+{%- set cols = 'source, source_record_id, source_priority, first_name, last_name, first_name_key, last_name_key, '
+               ~ 'name_signature, birth_date, email, phone_e164, address_line, postcode, city, country, seen_at, '
+               ~ 'record_updated_at' -%}
+, held as (
+    select {{ cols }} from {{ this }} t
+    {%- if prev is not none %}
+    where exists (select 1 from candidates c where c.source = t.source and c.source_record_id = t.source_record_id)
+    {%- endif %}
+),
+
+changed as (
+    select source, source_record_id from (select {{ cols }} from fresh except select {{ cols }} from held) a
+    union
+    select source, source_record_id from (select {{ cols }} from held except select {{ cols }} from fresh) b
+)
+
+-- rewritten records, and a tombstone (null source_priority) for every changed record: the
+-- delete+insert removes its old row, the post-hook the tombstone
+select f.*, {{ identity_stamp() }} as changed_at
+from fresh f join changed c on c.source = f.source and c.source_record_id = f.source_record_id
+union all
+select c.source, c.source_record_id, cast(null as integer), cast(null as varchar), cast(null as varchar),
+       cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as date),
+       cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar),
+       cast(null as varchar), cast(null as varchar), cast(null as timestamp), cast(null as timestamp),
+       {{ identity_stamp() }}
+from changed c
+{%- endif %}
