@@ -10,9 +10,11 @@ only, never the unexpected values (personal data): neither the metadata nor the 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -75,27 +77,68 @@ def _quiet(context) -> None:
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
 
 
+log = logging.getLogger(__name__)
+
+
+def _file_context(home: str):
+    import great_expectations as gx
+
+    context = gx.get_context(mode="file", project_root_dir=home)
+    if DOCS_SITE not in context.get_site_names():
+        context.add_data_docs_site(site_name=DOCS_SITE, site_config={
+            "class_name": "SiteBuilder", "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                              "base_directory": str(Path(home) / "data_docs")}})
+    return context
+
+
 @lru_cache(maxsize=None)
 def _context(home: str | None):
-    """An ephemeral context, or a file context under <home>/gx with a Data Docs site in <home>/data_docs."""
+    """An ephemeral context, or a file context under <home>/gx with a Data Docs site in <home>/data_docs.
+
+    GX rewrites its project files (great_expectations.yml, stores) in place on every run, so a
+    refresh killed at that moment can leave them truncated. Everything in them is declared here
+    in code, so an unreadable project is moved aside (`gx.broken-<time>`, kept for inspection)
+    and recreated (if that fails too, the error is raised); the next nights' results go to the new one."""
     import great_expectations as gx
 
     if home is None:
         context = gx.get_context(mode="ephemeral")
     else:
-        context = gx.get_context(mode="file", project_root_dir=home)
-        if DOCS_SITE not in context.get_site_names():
-            context.add_data_docs_site(site_name=DOCS_SITE, site_config={
-                "class_name": "SiteBuilder", "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                                  "base_directory": str(Path(home) / "data_docs")}})
+        try:
+            context = _file_context(home)
+            _quiet(context)
+            return context, context.data_sources.add_or_update_pandas("datamart_frames")
+        except Exception as exc:  # noqa: BLE001 - a truncated file fails in many ways (YAML, KeyError, JSON)
+            _set_aside(home, exc)
+            context = _file_context(home)
     _quiet(context)
     return context, context.data_sources.add_or_update_pandas("datamart_frames")
 
 
+def _set_aside(home: str, exc: BaseException) -> None:
+    project = Path(home) / "gx"
+    aside = project.with_name(f"gx.broken-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}")
+    project.rename(aside)
+    log.warning("GX project unreadable (%s), moved to %s and recreated", type(exc).__name__, aside.name)
+
+
 @lru_cache(maxsize=None)
 def _checkpoint(name: str, home: str | None):
-    """The suite `name` as a checkpoint on a whole-DataFrame batch (declared in code, stored by GX)."""
+    """The suite `name` as a checkpoint on a whole-DataFrame batch (declared in code, stored by GX);
+    a store file truncated by a killed refresh sets the project aside, as in _context."""
+    try:
+        return _declare_checkpoint(name, home)
+    except Exception as exc:  # noqa: BLE001
+        if home is None:
+            raise
+        _set_aside(home, exc)
+        _context.cache_clear()
+        _checkpoint.cache_clear()
+        return _declare_checkpoint(name, home)
+
+
+def _declare_checkpoint(name: str, home: str | None):
     import great_expectations as gx
 
     context, source = _context(home)

@@ -155,3 +155,28 @@ def test_the_audience_gate_passes_a_compliant_audience_and_stops_an_erased_perso
     assert failed == {"audience_erased", "audience_without_consent", "audience_without_contact_point"}
     lost = _audience_measures([("C1", "sms")], decided[:-1])  # a customer/channel left undecided
     assert not validate("marts.audience_compliance", lost).success
+
+
+def test_a_gx_project_truncated_by_a_killed_refresh_is_set_aside_and_recreated(tmp_path):
+    """A refresh killed while GX rewrote great_expectations.yml must not fail every later night."""
+    home = tmp_path / "home"
+    assert validate("marts.customer_scores", scores_frame(), home=home).success
+    config = home / "gx" / "great_expectations.yml"
+    text = config.read_text()
+    config.write_text(text[: len(text) // 3])  # what SIGKILL mid-write leaves
+    again = tmp_path / "again"  # the same home seen by a new process (the context is cached per path)
+    (home).rename(again)
+    assert validate("marts.customer_scores", scores_frame(), home=again).success
+    assert (again / "gx" / "great_expectations.yml").read_text() != text[: len(text) // 3]
+    assert [p.name.startswith("gx.broken-") for p in again.iterdir()].count(True) == 1
+
+
+def test_a_truncated_gx_store_file_is_set_aside_too(tmp_path):
+    home = tmp_path / "home"
+    assert validate("marts.customer_scores", scores_frame(), home=home).success
+    stored = next((home / "gx" / "checkpoints").glob("*"))
+    stored.write_text(stored.read_text()[:40])
+    again = tmp_path / "again"
+    home.rename(again)
+    assert validate("marts.customer_scores", scores_frame(), home=again).success
+    assert any(p.name.startswith("gx.broken-") for p in again.iterdir())
