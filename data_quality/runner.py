@@ -103,15 +103,15 @@ def _context(home: str | None):
     import great_expectations as gx
 
     if home is None:
-        context = gx.get_context(mode="ephemeral")
-    else:
-        try:
-            context = _file_context(home)
-            _quiet(context)
-            return context, context.data_sources.add_or_update_pandas("datamart_frames")
-        except Exception as exc:  # noqa: BLE001 - a truncated file fails in many ways (YAML, KeyError, JSON)
-            _set_aside(home, exc)
-            context = _file_context(home)
+        return _with_frames_source(gx.get_context(mode="ephemeral"))
+    try:
+        return _with_frames_source(_file_context(home))
+    except Exception as exc:  # noqa: BLE001 - a truncated file fails in many ways (YAML, KeyError, JSON)
+        _set_aside(home, exc)
+        return _with_frames_source(_file_context(home))
+
+
+def _with_frames_source(context):
     _quiet(context)
     return context, context.data_sources.add_or_update_pandas("datamart_frames")
 

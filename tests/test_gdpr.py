@@ -107,7 +107,7 @@ def test_the_erased_persons_purchases_stay_as_anonymous_facts(refreshed, landing
     assert with_personal_data == 0, "their order lines still lead to personal data"
 
 
-def _append(landing_dir, entity: str, day: dt.date, row: dict) -> None:
+def _append(landing_dir, entity: str, day: dt.date, *rows: dict) -> None:
     spec = SPEC[entity]
     source, name = entity.split("__")
     path = landing_dir / source / name / f"{day.isoformat()}.csv"
@@ -116,7 +116,7 @@ def _append(landing_dir, entity: str, day: dt.date, row: dict) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=spec.column_names, delimiter=delimiter, lineterminator="\n")
         writer.writeheader()
-        writer.writerow(row)
+        writer.writerows(rows)
 
 
 def _person_in_quarantine(path, others: pd.DataFrame) -> pd.DataFrame:
@@ -167,13 +167,11 @@ def test_a_later_night_resending_the_person_is_erased_too(refreshed, landing, tm
     _append(landing_dir, "esp__events", night, {"event_id": "E-GDPR-2", "campaign_id": "C-NOT-SENT-YET",
                                                 "event_type": "delivered", "recipient": unparsed,
                                                 "occurred_at": stamp, "url": ""})
-    with (landing_dir / "privacy" / "requests" / f"{night.isoformat()}.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=SPEC["privacy__requests"].column_names, lineterminator="\n")
-        writer.writeheader()
-        writer.writerow({"request_id": "GDPR-LATER-1", "requested_at": stamp, "request_type": "erasure",
-                         "email": later["email"].iloc[0], "phone": later["phone"].iloc[0] or "", "crm_id": ""})
-        writer.writerow({"request_id": "GDPR-LATER-2", "requested_at": stamp, "request_type": "erasure",
-                         "email": "", "phone": "+33 (0)7 08 13 57 91", "crm_id": ""})
+    _append(landing_dir, "privacy__requests", night,
+            {"request_id": "GDPR-LATER-1", "requested_at": stamp, "request_type": "erasure",
+             "email": later["email"].iloc[0], "phone": later["phone"].iloc[0] or "", "crm_id": ""},
+            {"request_id": "GDPR-LATER-2", "requested_at": stamp, "request_type": "erasure",
+             "email": "", "phone": "+33 (0)7 08 13 57 91", "crm_id": ""})
     with DatamartEnv(home, landing_dir, night):
         ok, settings, problems = run_refresh(quiet=True)
     assert ok, problems
