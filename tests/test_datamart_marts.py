@@ -452,3 +452,31 @@ def test_a_one_day_incremental_night_gives_the_marts_of_a_full_build(one_day_nig
         if "household_id" in again.columns:  # households are keyed by their own ids: compare sizes
             original, again = original.drop(columns="household_id"), again.drop(columns="household_id")
         pd.testing.assert_frame_equal(canonical(original), canonical(again), obj=table)
+
+
+def test_a_full_refresh_keeps_the_rfm_history(one_day_night, tmp_path):
+    """The launchpad's full refresh rebuilds the facts from staging, but RFM snapshots of earlier
+    nights are history staging cannot give back: only tonight's snapshot (and its transitions) is
+    rewritten, with the same numbers."""
+    import os
+    import subprocess
+    import sys
+
+    settings, _ = one_day_night
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(settings.warehouse_path, warehouse)
+    sql = {t: f"SELECT * FROM marts.{t} ORDER BY ALL" for t in ("fct_customer_rfm", "fct_rfm_segment_transitions")}
+    with open_warehouse(warehouse, read_only=True) as con:
+        before = {t: con.execute(q).df() for t, q in sql.items()}
+    assert before["fct_customer_rfm"]["snapshot_date"].nunique() >= 2  # the night before and tonight
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "DATAMART_WAREHOUSE_PATH": str(warehouse), "DATAMART_DBT_AS_OF": E2E_AS_OF.isoformat(),
+           "DATAMART_DBT_WHOLE_TABLE_TESTS": "false", "PYTHONPATH": str(root)}
+    done = subprocess.run([str(Path(sys.executable).parent / "dbt"), "run", "--full-refresh", "--profiles-dir", ".",
+                           "--target-path", str(tmp_path / "target"), "-s", *sql],
+                          cwd=root / "dbt_project", env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout[-3000:]
+    with open_warehouse(warehouse, read_only=True) as con:
+        after = {t: con.execute(q).df() for t, q in sql.items()}
+    for table in sql:
+        pd.testing.assert_frame_equal(canonical(before[table]), canonical(after[table]), obj=table)

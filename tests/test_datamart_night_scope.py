@@ -57,3 +57,53 @@ def test_ordinary_nights_share_one_dbt_command_line(monkeypatch):
     # a launchpad tunable is still a dbt var, and so is a full refresh a dbt flag
     args = dbt_args(DbtBuildConfig(pressure_cap_7d=5, full_refresh=True), night_scope(WED, None))
     assert '{"pressure_cap_7d": 5}' in args and "--full-refresh" in args
+
+
+# --- the Great Expectations gates follow the same nights --------------------------------------
+
+def _warehouse_with_two_nights(path):
+    """A warehouse whose staging e-mail events hold last night's rows (one with a malformed
+    e-mail key, which slipped through then) and tonight's, loaded by run `tonight`."""
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA audit; CREATE SCHEMA staging; CREATE SCHEMA marts")
+    con.execute("CREATE TABLE audit.load_log (load_id VARCHAR, loaded_at TIMESTAMP)")
+    con.execute("INSERT INTO audit.load_log VALUES ('last-night', '2025-12-30 02:00'), ('tonight', '2025-12-31 02:00')")
+    con.execute("""CREATE TABLE staging.stg_esp__events AS SELECT * FROM (VALUES
+        ('e1', 'not-an-email', NULL, TIMESTAMP '2025-12-29 10:00', 'email', TIMESTAMP '2025-12-30 02:00:01'),
+        ('e2', 'a@example.org', NULL, TIMESTAMP '2025-12-30 10:00', 'email', TIMESTAMP '2025-12-31 02:00:01'),
+        ('e3', 'b@example.org', NULL, TIMESTAMP '2025-12-30 11:00', 'email', TIMESTAMP '2025-12-31 02:00:02'))
+        t(event_id, recipient_email_key, recipient_phone_e164, occurred_at, recipient_kind, loaded_at)""")
+    con.execute("CREATE TABLE marts.fct_customer_rfm AS SELECT DATE '2025-12-30' AS snapshot_date")
+    return con
+
+
+def test_gx_gates_validate_tonights_rows_on_ordinary_nights_and_whole_tables_otherwise(tmp_path, monkeypatch):
+    from data_quality import runner
+    from orchestration.defs.quality import LAYERS, _run_layer, whole_scope
+
+    monkeypatch.delenv("DATAMART_WHOLE_TABLE_TESTS", raising=False)
+    con = _warehouse_with_two_nights(tmp_path / "w.duckdb")
+    gate = [g for g in LAYERS["staging"] if g.name == "gx_stg_esp__events"]
+
+    class Settings:
+        as_of, home = WED, None
+
+    assert whole_scope(con, WED) is False                       # the night after the last built
+    assert whole_scope(con, WED, {"ops": {"dbt_marts": {"config": {"full_refresh": True}}}}) is True
+    assert whole_scope(con, WED, {"ops": {"dbt_staging": {"config": {"whole_table_tests": True}}}}) is True
+    assert whole_scope(con, SUN) is True                        # weekly (and a replay: a later snapshot)
+    assert whole_scope(con, WED + dt.timedelta(days=2)) is True  # a missed night
+    monkeypatch.setenv("DATAMART_WHOLE_TABLE_TESTS", "1")
+    assert whole_scope(con, WED) is True
+    monkeypatch.delenv("DATAMART_WHOLE_TABLE_TESTS")
+
+    [(_, passed, meta)], _ = _run_layer(con, gate, "tonight", Settings, "n", runner, whole=False)
+    assert passed and meta["staging.stg_esp__events.rows"] == 2 and meta["scope"] == "tonight's rows"
+    [(_, passed, meta)], _ = _run_layer(con, gate, "tonight", Settings, "n", runner, whole=True)
+    assert not passed and meta["staging.stg_esp__events.rows"] == 3
+    assert "not-an-email" not in repr(meta)  # counts only, never the value
+    # checks re-run alone (a run that loaded nothing) validate the latest run's loads
+    [(_, passed, meta)], _ = _run_layer(con, gate, "a-rerun", Settings, "n", runner, whole=False)
+    assert passed and meta["staging.stg_esp__events.rows"] == 2

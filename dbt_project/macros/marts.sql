@@ -109,11 +109,23 @@
 {%- endmacro %}
 
 {#- Customers whose record set changed since the incremental model was last built: ids of
-    int_customer__record_sets changed on or after the latest date the model holds (its last
-    night; a re-run of that night re-reads that night's changes again). A full build of the
-    record sets dates every id the night before, so the next night after a full build of
-    everything re-reads nothing for it, while a model older than the record sets re-reads all. -#}
+    int_customer__record_sets changed on or after the model's last night (a re-run of that night
+    re-reads that night's changes again). The model's last night is the latest one it logged in
+    int_customer__reattribution_log (not after tonight: a replay compares with what was built
+    before it), else the latest date it holds. A full build of the record sets dates every id the
+    night before, so the next night after a full build of everything re-reads nothing, while a
+    model older than the record sets re-reads all. -#}
 {% macro identity_changed_customers(this_date_column) -%}
     select customer_id from {{ ref('int_customer__record_sets') }}
-    where changed_on >= (select coalesce(max({{ this_date_column }}), cast('1900-01-01' as date)) from {{ this }})
+    where changed_on >= coalesce(
+        (select max(night) from {{ ref('int_customer__reattribution_log') }}
+         where model = '{{ this.identifier }}' and night <= {{ as_of_date() }}),
+        (select max({{ this_date_column }}) from {{ this }}),
+        cast('1900-01-01' as date))
+{%- endmacro %}
+
+{#- Post-hook of the models that call identity_changed_customers(): log tonight's build. -#}
+{% macro log_reattribution_build() -%}
+    insert into {{ ref('int_customer__reattribution_log') }} (model, night, built_at)
+    select '{{ this.identifier }}', {{ as_of_date() }}, {{ identity_stamp() }}
 {%- endmacro %}

@@ -8,22 +8,31 @@ one-row result is validated by GX. A failed check stops every downstream asset, 
 step included. Results go to the check's metadata, `audit.check_results` and GX Data Docs in
 `$DATAMART_HOME/data_docs`.
 
+What a night costs should follow the night's data: on an ordinary night (the one after the last
+night built, or a re-run of it) the large staging tables are validated on the rows derived from
+tonight's loads, the staging keys on tonight's keys and the RFM history on tonight's snapshot
+(data_quality.suites.NIGHT_ROWS); every table is validated whole on a whole-scope night, as for
+the dbt tests: a full refresh, a first build, a Sunday, a replay or missed nights, or when
+DATAMART_WHOLE_TABLE_TESTS=1 (0 forces the night scope).
+
 The gates of a layer run in one step (a blocking multi-asset check): one warehouse connection and
 one Data Docs rendering per layer; each gate keeps its own check name, asset and verdict.
 """
 
 
+import datetime as dt
 import re
 import threading
 from dataclasses import dataclass
 
 import dagster as dg
 
-from data_quality.suites import METRIC_SUITES, MODEL_RULES, STAGING_RULES
+from data_quality.suites import METRIC_NIGHT_SQL, METRIC_SUITES, MODEL_RULES, NIGHT_ROWS, STAGING_RULES
 
 from ..ingestion.specs import ENTITIES
 from ..resources import DatamartResource
 from ..warehouse import table_exists
+from .dbt import WHOLE_SCOPE_WEEKDAY, _env_flag
 from .ingestion import raw_key
 
 MAX_ROWS_VALIDATED = 200_000
@@ -71,6 +80,49 @@ GATES: list[Gate] = [
     Gate(dg.AssetKey(["marts", "customer_scores"]), "gx_customer_scores",
          (_table("marts.customer_scores"), *(_table(t) for t in MODEL_RULES), _metrics("marts.scores_integrity"))),
 ]
+
+
+def _scoped(suite: str, sql: str, whole: bool) -> str:
+    """The SQL of a gate's table tonight: the whole table, or on an ordinary night its night rows."""
+    if whole:
+        return sql
+    if suite in METRIC_NIGHT_SQL:
+        return METRIC_NIGHT_SQL[suite]
+    if suite in NIGHT_ROWS and sql == f"SELECT * FROM {suite}":
+        return f"{sql} WHERE {NIGHT_ROWS[suite]}"
+    return sql
+
+
+def whole_scope(con, as_of: dt.date, run_config: dict | None = None) -> bool:
+    """Whether tonight's checks validate whole tables (see the module docstring). The nights built
+    before this run are the RFM snapshots older than tonight; one newer than tonight is a replay."""
+    forced = _env_flag("DATAMART_WHOLE_TABLE_TESTS")
+    if forced is not None:
+        return forced
+    configs = [(op or {}).get("config") or {} for op in ((run_config or {}).get("ops") or {}).values()]
+    asked = [c["whole_table_tests"] for c in configs if c.get("whole_table_tests") is not None]
+    if asked:  # the dbt steps' launchpad option covers the checks too
+        return any(asked)
+    if any(c.get("full_refresh") for c in configs):
+        return True
+    if as_of.isoweekday() == WHOLE_SCOPE_WEEKDAY or not table_exists(con, "marts.fct_customer_rfm"):
+        return True
+    before, after = con.execute(
+        "SELECT max(snapshot_date) FILTER (WHERE snapshot_date < ?), count(*) FILTER (WHERE snapshot_date > ?) "
+        "FROM marts.fct_customer_rfm", [as_of, as_of]).fetchall()[0]
+    return before != as_of - dt.timedelta(days=1) or after > 0
+
+
+def _loaded_since(con, run_id: str) -> dt.datetime:
+    """When this run's first file was loaded: staging rows derived from tonight's loads are newer.
+    A run that loaded nothing (checks re-run on their own) validates the latest run's loads."""
+    if not table_exists(con, "audit.load_log"):
+        return dt.datetime.max
+    found = con.execute("""SELECT coalesce(min(loaded_at) FILTER (WHERE load_id = $run_id),
+                                           min(loaded_at) FILTER (WHERE load_id = (SELECT max_by(load_id, loaded_at)
+                                                                                   FROM audit.load_log)))
+                           FROM audit.load_log""", {"run_id": run_id}).fetchall()[0][0]
+    return found or dt.datetime.max
 
 
 def _tables_in(sql: str) -> set[str]:
@@ -135,13 +187,17 @@ def _load(con, task: _Task, params: dict) -> None:
             task.frame = _fetch(con, task.sql, params)
 
 
-def _run_layer(con, gates: list[Gate], run_id: str, settings, night: str, runner) -> tuple[list, list]:
-    """Validate the gates of a layer; returns [(gate, passed, metadata)] and GX result identifiers.
+def _run_layer(con, gates: list[Gate], run_id: str, settings, night: str, runner,
+               whole: bool = True) -> tuple[list, list]:
+    """Validate the gates of a layer (whole tables, or tonight's rows where `whole` is false);
+    returns [(gate, passed, metadata)] and GX result identifiers.
 
     GX takes seconds to load: it loads in a thread while DuckDB fetches the first frames (DuckDB
     releases the interpreter while it reads), then the suites run one after the other."""
     params = {"run_id": run_id, "as_of": settings.as_of}
-    tasks = [_Task(g, suite, sql) for g in gates for suite, sql in g.tables]
+    tasks = [_Task(g, suite, _scoped(suite, sql, whole)) for g in gates for suite, sql in g.tables]
+    if any("$loaded_since" in t.sql for t in tasks):
+        params["loaded_since"] = _loaded_since(con, run_id)
     warm = threading.Thread(target=runner.warm_up, args=(settings.home,), daemon=True)
     warm.start()
     fetched = 0
@@ -156,6 +212,7 @@ def _run_layer(con, gates: list[Gate], run_id: str, settings, night: str, runner
     for task in tasks:
         _load(con, task, params)
         passed, metadata = results.get(task.gate.name, (True, {}))
+        metadata["scope"] = "whole tables" if whole else "tonight's rows"
         if task.missing or task.frame[0].empty:
             metadata[f"{task.suite}.rows"] = 0
         else:
@@ -192,7 +249,8 @@ def _layer_check(layer: str, gates: list[Gate]) -> dg.AssetChecksDefinition:
         night = f"{settings.as_of.isoformat()}-{context.run.run_id[:8]}"
         chosen = [g for g in gates if dg.AssetCheckKey(g.asset, g.name) in selected]
         with datamart.connect(read_only=False) as con:
-            results, identifiers = _run_layer(con, chosen, context.run.run_id, settings, night, runner)
+            whole = whole_scope(con, settings.as_of, context.run.run_config)
+            results, identifiers = _run_layer(con, chosen, context.run.run_id, settings, night, runner, whole)
         runner.build_docs(settings.home, identifiers)  # once for the layer
         docs = dg.MetadataValue.path(str(runner.docs_index(settings.home)))
         for gate, passed, metadata in results:

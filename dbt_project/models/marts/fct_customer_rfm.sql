@@ -2,8 +2,11 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='snapshot_date',
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    full_refresh=false
 ) }}
+-- full_refresh=false: a full refresh rewrites tonight's snapshot only. Earlier snapshots are
+-- history that staging cannot give back (replaying a night with DATAMART_AS_OF rewrites its own).
 -- One snapshot per night: recency, frequency, monetary over every purchase up to the night.
 -- Quintile scores rank customers with at least one purchase; equal values get equal scores, so
 -- the named segment (rfm_segments seed, on r and f) is deterministic. A snapshot reads only

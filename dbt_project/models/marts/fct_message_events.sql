@@ -3,9 +3,11 @@
     incremental_strategy='delete+insert',
     unique_key='event_id',
     on_schema_change='append_new_columns',
-    pre_hook="{{ forget_rows_after_night('event_date') }}"
+    pre_hook="{{ forget_rows_after_night('event_date') }}",
+    post_hook="{{ log_reattribution_build() }}"
 ) }}
 -- depends_on: {{ ref('int_customer__record_sets') }}
+-- depends_on: {{ ref('int_customer__reattribution_log') }}
 -- Every e-mail/SMS delivery and reaction under the one customer key. The recipient (an e-mail
 -- or a phone, personal data) stays in staging: facts carry only the customer key.
 -- Incremental: the events dated in the window, plus the events whose customer may have changed,

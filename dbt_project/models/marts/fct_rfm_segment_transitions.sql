@@ -2,8 +2,11 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='snapshot_date',
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    full_refresh=false
 ) }}
+-- full_refresh=false: a full refresh rewrites tonight's snapshot only. Earlier snapshots are
+-- history that staging cannot give back (replaying a night with DATAMART_AS_OF rewrites its own).
 -- Segment moves between a night's RFM snapshot and the previous snapshot before it: one row per
 -- customer in either snapshot. A customer absent from the previous snapshot enters (from_segment
 -- null); one absent from tonight's leaves (to_segment null: merged into another id or erased).

@@ -3,9 +3,11 @@
     incremental_strategy='delete+insert',
     unique_key='session_id',
     on_schema_change='append_new_columns',
-    pre_hook="{{ forget_rows_after_night('session_date') }}"
+    pre_hook="{{ forget_rows_after_night('session_date') }}",
+    post_hook="{{ log_reattribution_build() }}"
 ) }}
 -- depends_on: {{ ref('int_customer__record_sets') }}
+-- depends_on: {{ ref('int_customer__reattribution_log') }}
 -- Web sessions: a cookie's hits, a new session after `session_timeout_minutes` without a hit.
 -- A session belongs to the person behind its cookie, else to the account logged in during it:
 -- once a cookie logs in, the identity step resolves the cookie to the person and every earlier

@@ -3,9 +3,10 @@
     incremental_strategy='delete+insert',
     unique_key='customer_id',
     on_schema_change='append_new_columns',
-    post_hook="delete from {{ this }} where channel is null"
+    post_hook=["delete from {{ this }} where channel is null", "{{ log_reattribution_build() }}"]
 ) }}
 -- depends_on: {{ ref('int_customer__record_sets') }}
+-- depends_on: {{ ref('int_customer__reattribution_log') }}
 -- Per customer and contact channel, as of the night, over the customer's whole history: what
 -- they were sent and how they reacted (distinct campaigns), the last bounce, delivery, opt-out
 -- signal and reaction. Nothing here depends on the night's date except the events it reads, so
