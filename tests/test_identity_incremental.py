@@ -298,3 +298,44 @@ def test_a_record_that_stops_being_ambiguous_joins_a_customer_yesterday_apart(tm
     pd.testing.assert_frame_equal(inc, full)
     after = inc.set_index("source_record_id")
     assert after.loc["0145", "customer_id"] == after.loc["CRM_A", "customer_id"] == first.loc["CRM_A", "customer_id"]
+
+
+def _identity_tables(con) -> dict[str, pd.DataFrame]:
+    """Every table of the identity schema, rows in a canonical order."""
+    names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'identity' "
+                                       "AND NOT temporary ORDER BY 1").fetchall()]
+    return {n: con.execute(f"SELECT * FROM identity.{n} ORDER BY ALL").df() for n in names}
+
+
+def test_a_night_killed_half_way_leaves_yesterdays_identity_untouched(tmp_path, model, monkeypatch):
+    records, keys = generate(300)
+    path, twin = tmp_path / "wh.duckdb", tmp_path / "twin.duckdb"
+    with connect(path) as con:
+        load(con, records, keys)
+        resolve_night(con, model, as_of=NIGHT1)
+        records2, keys2 = next_night(records, keys, placed(con), seed=3)
+        load(con, records2, keys2)
+        before = _identity_tables(con)
+    shutil.copy(path, twin)
+
+    # the failure strikes after record_clusters, the evidence and the id history were rewritten
+    # and before the state that tells the next night what was placed
+    def killed(*args, **kwargs):
+        raise RuntimeError("killed half-way")
+
+    with connect(path) as con:
+        monkeypatch.setattr(clusters, "write_state", killed)
+        with pytest.raises(RuntimeError, match="half-way"):
+            resolve_night(con, model, as_of=NIGHT2)
+        monkeypatch.undo()
+        after = _identity_tables(con)
+        assert after.keys() == before.keys() and len(before) >= 8
+        for name, table in before.items():
+            pd.testing.assert_frame_equal(after[name], table, obj=name)
+        # the night re-run gives what a night that never failed gives
+        night = resolve_night(con, model, as_of=NIGHT2)
+        result = placed(con)
+    with connect(twin) as con:
+        expected = resolve_night(con, model, as_of=NIGHT2)
+        pd.testing.assert_frame_equal(result, placed(con))
+    assert night.mode == expected.mode == "incremental" and night.scope_records == expected.scope_records > 0
