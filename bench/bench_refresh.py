@@ -49,16 +49,19 @@ CACHE = ROOT / "bench" / "cache"
 
 
 def landing_for(scale: str, cache: Path) -> tuple[Path, dt.date]:
-    """The cached landing zone of a scale (generated on first use) and its last day."""
-    from orchestration.sample_silos import generate
+    """The cached landing zone of a scale (generated on first use) and its last day.
 
+    Generated in a child process: the generator holds every silo in pandas (~10 GB at scale l),
+    memory this process would keep while the refresh phases run beside it."""
     customers, days = SCALES[scale]
     landing = cache / f"landing-{scale}"
     done = landing / ".complete"
     if not done.exists():
         shutil.rmtree(landing, ignore_errors=True)
         t0 = time.perf_counter()
-        generate(landing, customers=customers, days=days, start=START, seed=42, truth_out=cache / f"truth-{scale}")
+        subprocess.run([sys.executable, "-m", "orchestration.cli", "generate", "--out", str(landing),
+                        "--customers", str(customers), "--days", str(days), "--start", START.isoformat(),
+                        "--seed", "42", "--truth", str(cache / f"truth-{scale}")], cwd=ROOT, check=True)
         print(f"generated {scale} landing zone in {time.perf_counter() - t0:.0f}s", flush=True)
         done.write_text(dt.datetime.now().isoformat())
     return landing, START + dt.timedelta(days=days - 1)

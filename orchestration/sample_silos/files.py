@@ -79,16 +79,19 @@ def _csv_line(values: list, delimiter: str) -> str:
 
 
 def write_entity(out: Path, entity: str, df: pd.DataFrame, columns: list[str], fmt: str, rng: np.random.Generator,
-                 delimiter: str = ",") -> tuple[int, int, list[tuple[str, int, str]]]:
-    """Write one file per `_day`; returns (files, rows, bad rows as (file, line, kind))."""
+                 delimiter: str = ",", last_day: np.datetime64 | None = None) -> tuple[int, int, list[tuple[str, int, str]]]:
+    """Write one file per `_day` (up to `last_day`); returns (files, rows, bad rows as (file, line, kind)).
+
+    Rows are grouped by a day key computed beside the frame, never on a copy of it."""
     folder = out / entity
     folder.mkdir(parents=True, exist_ok=True)
     bad_rows: list[tuple[str, int, str]] = []
     files = rows = 0
     kinds = _kinds(entity)
-    df = df.copy()
-    df["_day"] = pd.to_datetime(df["_day"]).dt.strftime("%Y-%m-%d")
-    for day, group in df.groupby("_day", sort=True):
+    days = pd.to_datetime(df["_day"]).to_numpy().astype("datetime64[D]")
+    day_key = np.datetime_as_string(days, unit="D").astype(object)
+    day_key[np.isnat(days) if last_day is None else ~(days <= last_day)] = None  # grouping drops them
+    for day, group in df.groupby(day_key, sort=True):
         frame = group[columns]
         if fmt == "jsonl":
             lines = frame.to_json(orient="records", lines=True, force_ascii=False).splitlines()
