@@ -42,6 +42,20 @@ STATE_RECORDS = "identity.cluster_records"
 STATE_KEYS = "identity.cluster_keys"
 STATE_COMPS = "identity.cluster_comps"
 STATE_CONFIG = "identity.cluster_config"
+# per customer (hashed id; one row for the records without a customer): counts of its records by
+# placing rule, for tonight's metrics. A night adds and subtracts the re-placed records' counts
+# instead of grouping every record again
+STATE_CUSTOMERS = "identity.cluster_customers"
+_CUSTOMER_COUNTS = """
+    hash(customer_id) AS ck, customer_id IS NOT NULL AS is_customer, {sign} AS n,
+    {sign} * (match_rule LIKE 'deterministic%')::INTEGER AS n_det,
+    {sign} * (match_rule LIKE 'probabilistic%')::INTEGER AS n_prob,
+    {sign} * (match_rule = 'singleton')::INTEGER AS n_single,
+    {sign} * coalesce(joined_by_model, false)::INTEGER AS n_joined,
+    {sign} * (match_rule = 'anonymous')::INTEGER AS n_anon
+"""
+_COUNT_COLUMNS = "sum(n) AS n, sum(n_det) AS n_det, sum(n_prob) AS n_prob, sum(n_single) AS n_single, " \
+                 "sum(n_joined) AS n_joined, sum(n_anon) AS n_anon"
 
 CLUSTERS_CHECKSUM_SQL = (f"SELECT count(*) AS written_rows, coalesce(sum(hash(source, source_record_id, "
                          f"customer_id)::HUGEINT), 0) AS written_sum, (SELECT count(*) FROM {STATE_RECORDS}) "
@@ -276,7 +290,7 @@ def resolve(con: duckdb.DuckDBPyConnection, as_of: dt.date, scope: str | None = 
                         [(old, new, as_of, why) for old, new, why in history])
     links_used = (len(prob) if not scope else
                   con.execute(f"SELECT count(*) FROM {EVIDENCE_TABLE}").fetchall()[0][0])
-    return {**_stats(con, STATE_RECORDS), "probabilistic_links_used": int(links_used),
+    return {**_stats(con), "probabilistic_links_used": int(links_used),
             "oversized_clusters_split": split_clusters, "placed_records": len(labels),
             "id_changes": {"merge": sum(h[2] == "merge" for h in history),
                            "split": sum(h[2] == "split" for h in history)}}
@@ -317,6 +331,11 @@ def write_state(con: duckdb.DuckDBPyConnection, scope: str | None, link_fingerpr
         JOIN ({fingerprints}) fp USING (source, source_record_id)
     """
     comps = f"SELECT whole_comp, count(*) AS n_records FROM {STATE_RECORDS} "
+    incremental_counts = incremental and table_exists(con, STATE_CUSTOMERS)
+    if incremental_counts:  # the re-placed records' counts as they were, subtracted
+        con.execute(f"CREATE OR REPLACE TEMP TABLE id_customer_delta AS SELECT "
+                    f"{_CUSTOMER_COUNTS.format(sign='-1')} FROM {STATE_RECORDS} SEMI JOIN {scope} "
+                    f"USING (source, source_record_id)")
     if incremental:
         con.execute(f"DELETE FROM {STATE_COMPS} WHERE whole_comp IN "
                     f"(SELECT whole_comp FROM {STATE_RECORDS} SEMI JOIN {scope} USING (source, source_record_id))")
@@ -330,42 +349,50 @@ def write_state(con: duckdb.DuckDBPyConnection, scope: str | None, link_fingerpr
         con.execute(f"CREATE OR REPLACE TABLE {STATE_RECORDS} AS {rows}")
         con.execute(f"CREATE OR REPLACE TABLE {STATE_KEYS} AS {key_hashes_sql()}")
         con.execute(f"CREATE OR REPLACE TABLE {STATE_COMPS} AS {comps} GROUP BY whole_comp")
+    if incremental_counts:  # and as they are now, added
+        con.execute(f"INSERT INTO id_customer_delta SELECT {_CUSTOMER_COUNTS.format(sign='1')} "
+                    f"FROM {STATE_RECORDS} SEMI JOIN {scope} USING (source, source_record_id)")
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE id_customer_now AS
+            SELECT ck, bool_or(is_customer) AS is_customer, {_COUNT_COLUMNS}
+            FROM (SELECT * FROM {STATE_CUSTOMERS} WHERE ck IN (SELECT ck FROM id_customer_delta)
+                  UNION ALL SELECT * FROM id_customer_delta)
+            GROUP BY ck HAVING sum(n) > 0
+        """)
+        con.execute(f"DELETE FROM {STATE_CUSTOMERS} WHERE ck IN (SELECT ck FROM id_customer_delta)")
+        con.execute(f"INSERT INTO {STATE_CUSTOMERS} SELECT * FROM id_customer_now")
+    else:
+        con.execute(f"""
+            CREATE OR REPLACE TABLE {STATE_CUSTOMERS} AS
+            SELECT ck, bool_or(is_customer) AS is_customer, {_COUNT_COLUMNS}
+            FROM (SELECT {_CUSTOMER_COUNTS.format(sign='1')} FROM {STATE_RECORDS}) GROUP BY ck
+        """)
     # a checksum of what this step wrote: the next night compares every row only when another
     # step (the privacy step's erasures) changed the table since
     con.execute(f"CREATE OR REPLACE TABLE {STATE_CONFIG} AS SELECT ? AS fingerprint, ?::DATE AS resolved_on, "
                 f"c.* FROM ({CLUSTERS_CHECKSUM_SQL}) c", [link_fingerprint, as_of])
 
 
-def _stats(con: duckdb.DuckDBPyConnection, placed: str) -> dict:
-    """Counts and rates of tonight's placement (never a value), over every record (`placed`:
-    customer_id, match_rule, joined_by_model per record)."""
-    # one pass over the records and one over the customers
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE id_stats_customers AS
-        SELECT CASE WHEN customer_id IS NOT NULL THEN hash(customer_id) END AS customer_id, count(*) AS n,
-               count(*) FILTER (WHERE match_rule LIKE 'deterministic%') AS n_det,
-               count(*) FILTER (WHERE match_rule LIKE 'probabilistic%') AS n_prob,
-               count(*) FILTER (WHERE match_rule = 'singleton') AS n_single,
-               bool_or(joined_by_model) AS joined
-        FROM {placed} GROUP BY 1
-    """)
-    row = con.execute("""
+def _stats(con: duckdb.DuckDBPyConnection) -> dict:
+    """Counts and rates of tonight's placement (never a value), over every record: from the
+    per-customer counts `write_state` keeps (identity.cluster_customers)."""
+    row = con.execute(f"""
         SELECT coalesce(sum(n), 0),
-               count(*) FILTER (WHERE customer_id IS NOT NULL),
-               count(*) FILTER (WHERE customer_id IS NOT NULL AND n > 1),
-               coalesce(max(n) FILTER (WHERE customer_id IS NOT NULL), 0),
-               coalesce(round(avg(n) FILTER (WHERE customer_id IS NOT NULL), 3), 0),
-               count(*) FILTER (WHERE customer_id IS NOT NULL AND joined),
-               coalesce(sum(n_det) FILTER (WHERE customer_id IS NOT NULL), 0),
-               coalesce(sum(n_prob) FILTER (WHERE customer_id IS NOT NULL), 0),
-               coalesce(sum(n_single) FILTER (WHERE customer_id IS NOT NULL), 0)
-        FROM id_stats_customers
+               count(*) FILTER (WHERE is_customer),
+               count(*) FILTER (WHERE is_customer AND n > 1),
+               coalesce(max(n) FILTER (WHERE is_customer), 0),
+               coalesce(round(avg(n) FILTER (WHERE is_customer), 3), 0),
+               count(*) FILTER (WHERE is_customer AND n_joined > 0),
+               coalesce(sum(n_det) FILTER (WHERE is_customer), 0),
+               coalesce(sum(n_prob) FILTER (WHERE is_customer), 0),
+               coalesce(sum(n_single) FILTER (WHERE is_customer), 0),
+               coalesce(sum(n_anon) FILTER (WHERE NOT is_customer), 0),
+               coalesce(sum(n - n_anon) FILTER (WHERE NOT is_customer), 0)
+        FROM {STATE_CUSTOMERS}
     """).fetchall()[0]
-    unplaced = dict(con.execute(f"""
-        SELECT match_rule = 'anonymous', count(*) FROM {placed} WHERE customer_id IS NULL GROUP BY ALL
-    """).fetchall())
-    histogram = con.execute("""
-        SELECT least(n, 10) AS size, count(*) FROM id_stats_customers WHERE customer_id IS NOT NULL
+    unplaced = {True: row[9], False: row[10]}
+    histogram = con.execute(f"""
+        SELECT least(n, 10) AS size, count(*) FROM {STATE_CUSTOMERS} WHERE is_customer
         GROUP BY ALL ORDER BY 1
     """).fetchall()
     by_stage = {"deterministic": int(row[6]), "probabilistic": int(row[7]), "singleton": int(row[8])}

@@ -147,6 +147,8 @@ def plan(con: duckdb.DuckDBPyConnection, link_fp: str, match: matching.MatchStat
         SELECT (SELECT (written_rows, written_sum, state_rows) FROM {C.STATE_CONFIG})
                IS DISTINCT FROM (SELECT (written_rows, written_sum, state_rows) FROM ({C.CLUSTERS_CHECKSUM_SQL}))
     """).fetchall()[0][0]
+    if touched:  # the per-customer counts no longer match the records: rebuilt by write_state
+        con.execute(f"DROP TABLE IF EXISTS {C.STATE_CUSTOMERS}")
     behind_our_back = f"""
         UNION
         SELECT s.source, s.source_record_id FROM {C.STATE_RECORDS} s

@@ -321,7 +321,9 @@ def open_session(inputs: pa.Table, model: dict, term_frequencies: dict[str, pa.T
     con.unregister("_inputs")
     db_api = DuckDBAPI(connection=con)
     records = db_api.register("match_input")
-    linker = Linker(records, model, log_level=None)
+    # Splink's settings validation (~0.1 s: the model's columns against the input's) runs on full
+    # runs; a night's input comes from the same SQL, and a missing column fails the SQL anyway
+    linker = Linker(records, model, log_level=None, validate_settings=term_frequencies is None)
     for col in TF_COLUMNS:
         if term_frequencies is None:
             linker.table_management.compute_tf_table(col)
