@@ -54,8 +54,14 @@ _CUSTOMER_COUNTS = """
     {sign} * coalesce(joined_by_model, false)::INTEGER AS n_joined,
     {sign} * (match_rule = 'anonymous')::INTEGER AS n_anon
 """
-_COUNT_COLUMNS = "sum(n) AS n, sum(n_det) AS n_det, sum(n_prob) AS n_prob, sum(n_single) AS n_single, " \
-                 "sum(n_joined) AS n_joined, sum(n_anon) AS n_anon"
+
+
+def _customer_counts_sql(rows: str, having: str = "") -> str:
+    """`rows` (of _CUSTOMER_COUNTS) summed per customer."""
+    return (f"SELECT ck, bool_or(is_customer) AS is_customer, sum(n) AS n, sum(n_det) AS n_det, "
+            f"sum(n_prob) AS n_prob, sum(n_single) AS n_single, sum(n_joined) AS n_joined, "
+            f"sum(n_anon) AS n_anon FROM ({rows}) GROUP BY ck {having}")
+
 
 CLUSTERS_CHECKSUM_SQL = (f"SELECT count(*) AS written_rows, coalesce(sum(hash(source, source_record_id, "
                          f"customer_id)::HUGEINT), 0) AS written_sum, (SELECT count(*) FROM {STATE_RECORDS}) "
@@ -352,21 +358,14 @@ def write_state(con: duckdb.DuckDBPyConnection, scope: str | None, link_fingerpr
     if incremental_counts:  # and as they are now, added
         con.execute(f"INSERT INTO id_customer_delta SELECT {_CUSTOMER_COUNTS.format(sign='1')} "
                     f"FROM {STATE_RECORDS} SEMI JOIN {scope} USING (source, source_record_id)")
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE id_customer_now AS
-            SELECT ck, bool_or(is_customer) AS is_customer, {_COUNT_COLUMNS}
-            FROM (SELECT * FROM {STATE_CUSTOMERS} WHERE ck IN (SELECT ck FROM id_customer_delta)
-                  UNION ALL SELECT * FROM id_customer_delta)
-            GROUP BY ck HAVING sum(n) > 0
-        """)
+        con.execute("CREATE OR REPLACE TEMP TABLE id_customer_now AS " + _customer_counts_sql(
+            f"SELECT * FROM {STATE_CUSTOMERS} WHERE ck IN (SELECT ck FROM id_customer_delta) "
+            f"UNION ALL SELECT * FROM id_customer_delta", having="HAVING sum(n) > 0"))
         con.execute(f"DELETE FROM {STATE_CUSTOMERS} WHERE ck IN (SELECT ck FROM id_customer_delta)")
         con.execute(f"INSERT INTO {STATE_CUSTOMERS} SELECT * FROM id_customer_now")
     else:
-        con.execute(f"""
-            CREATE OR REPLACE TABLE {STATE_CUSTOMERS} AS
-            SELECT ck, bool_or(is_customer) AS is_customer, {_COUNT_COLUMNS}
-            FROM (SELECT {_CUSTOMER_COUNTS.format(sign='1')} FROM {STATE_RECORDS}) GROUP BY ck
-        """)
+        con.execute(f"CREATE OR REPLACE TABLE {STATE_CUSTOMERS} AS " + _customer_counts_sql(
+            f"SELECT {_CUSTOMER_COUNTS.format(sign='1')} FROM {STATE_RECORDS}"))
     # a checksum of what this step wrote: the next night compares every row only when another
     # step (the privacy step's erasures) changed the table since
     con.execute(f"CREATE OR REPLACE TABLE {STATE_CONFIG} AS SELECT ? AS fingerprint, ?::DATE AS resolved_on, "
@@ -390,13 +389,12 @@ def _stats(con: duckdb.DuckDBPyConnection) -> dict:
                coalesce(sum(n - n_anon) FILTER (WHERE NOT is_customer), 0)
         FROM {STATE_CUSTOMERS}
     """).fetchall()[0]
-    unplaced = {True: row[9], False: row[10]}
     histogram = con.execute(f"""
         SELECT least(n, 10) AS size, count(*) FROM {STATE_CUSTOMERS} WHERE is_customer
         GROUP BY ALL ORDER BY 1
     """).fetchall()
     by_stage = {"deterministic": int(row[6]), "probabilistic": int(row[7]), "singleton": int(row[8])}
-    row = (row[0], row[1], row[2], unplaced.get(True, 0), unplaced.get(False, 0), row[3], row[4], row[5])
+    row = (row[0], row[1], row[2], row[9], row[10], row[3], row[4], row[5])
     placed = max(1, sum(by_stage.values()))
     return {
         "records": int(row[0]), "customers": int(row[1]), "multi_record_customers": int(row[2]),

@@ -75,7 +75,6 @@ def generate(out: Path, customers: int, days: int, start: dt.date, seed: int,
             continue
         files, rows, bad = write_entity(out, entity, df, columns, fmt, rng, ";" if entity == "pos/receipts" else ",",
                                         last_day=end)
-        del df
         summary["files_written"] += files
         summary["rows"][entity] = rows
         bad_all += bad
