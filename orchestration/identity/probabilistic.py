@@ -30,6 +30,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from ..warehouse import memory_limit
+
 RECORDS = "intermediate.int_identity__records"
 DEFAULT_MODEL_PATH = Path(__file__).with_name("splink_model.json")
 
@@ -302,6 +304,12 @@ def _quiet_splink() -> None:
     logging.getLogger("splink").setLevel(logging.WARNING)
 
 
+def _splink_connection() -> duckdb.DuckDBPyConnection:
+    """Splink's own in-memory DuckDB, under the same memory limit as the warehouse."""
+    return duckdb.connect(":memory:", config={"autoinstall_known_extensions": "false",
+                                              "memory_limit": memory_limit()})
+
+
 def term_frequencies_sql(source: str, col: str) -> str:
     """Splink's term-frequency table of one column (value, share of the non-null values)."""
     return (f"SELECT {col}, count(*)::DOUBLE / (SELECT count({col}) FROM {source}) AS tf_{col} "
@@ -315,7 +323,7 @@ def open_session(inputs: pa.Table, model: dict, term_frequencies: dict[str, pa.T
     from splink import DuckDBAPI, Linker
 
     _quiet_splink()
-    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": "false"})
+    con = _splink_connection()
     con.register("_inputs", inputs)
     con.execute("CREATE TABLE match_input AS SELECT * FROM _inputs")
     con.unregister("_inputs")
@@ -409,7 +417,7 @@ def train(inputs: pa.Table, seed: int = 42) -> dict:
     from splink import DuckDBAPI, Linker
 
     _quiet_splink()
-    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": "false"})
+    con = _splink_connection()
     try:
         con.register("_inputs", inputs)
         n = inputs.num_rows
