@@ -27,10 +27,15 @@ def memory_limit() -> str:
     return os.environ.get(MEMORY_LIMIT_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
 
 
+def duckdb_config() -> dict[str, str]:
+    """The configuration of every DuckDB the product opens (the warehouse, Splink's in-memory one)."""
+    return {**_CONFIG, "memory_limit": memory_limit()}
+
+
 def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     if not read_only:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only, config={**_CONFIG, "memory_limit": memory_limit()})
+    con = duckdb.connect(str(path), read_only=read_only, config=duckdb_config())
     con.execute("SET TimeZone = 'Europe/Paris'")
     return con
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ..warehouse import memory_limit
+from ..warehouse import duckdb_config
 
 RECORDS = "intermediate.int_identity__records"
 DEFAULT_MODEL_PATH = Path(__file__).with_name("splink_model.json")
@@ -306,8 +306,7 @@ def _quiet_splink() -> None:
 
 def _splink_connection() -> duckdb.DuckDBPyConnection:
     """Splink's own in-memory DuckDB, under the same memory limit as the warehouse."""
-    return duckdb.connect(":memory:", config={"autoinstall_known_extensions": "false",
-                                              "memory_limit": memory_limit()})
+    return duckdb.connect(":memory:", config=duckdb_config())
 
 
 def term_frequencies_sql(source: str, col: str) -> str:
