@@ -53,6 +53,34 @@
     row_number() over (partition by {{ key }} order by {{ order_by }}) = 1
 {%- endmacro %}
 
+{#- The rows of `relation` a build reads (up to the night; on an incremental night only the
+    changed keys), each key at its latest version. In the large silos nearly every key has one
+    version, so only the keys seen more than once are ranked: a full build no longer sorts every
+    row (at 1M customers, 46 M e-mail events: the window alone took 79 s and spilled past the
+    memory cap, the repeated-keys form 52 s against 38 s for a plain copy). The filtered relation
+    is written out twice instead of as a CTE, which DuckDB would materialize. Keys are required
+    at ingestion: a null key would be kept once per row here, where the window keeps one. -#}
+{% macro latest_versions(relation, key, changed_key=none, this_date_column='file_date') -%}
+    {%- set keys = key.split(',') | map('trim') | list -%}
+    {%- set rows -%}
+        (select * from {{ from_night(relation) }}
+        {{ changed_keys_filter(changed_key or keys[0], relation, this_date_column) }})
+    {%- endset -%}
+    {%- set seen_twice -%}
+        (select {{ keys | join(', ') }} from {{ rows }} night_rows
+         group by {{ keys | join(', ') }} having count(*) > 1) seen
+        where {% for k in keys %}{{ 'and ' if not loop.first }}seen.{{ k }} = r.{{ k }} {% endfor %}
+    {%- endset -%}
+    select r.* from {{ rows }} r
+    where not exists (select 1 from {{ seen_twice }})
+    union all
+    select * from (
+        select r.* from {{ rows }} r
+        where exists (select 1 from {{ seen_twice }})
+        qualify {{ latest_version(key) }}
+    ) ranked
+{%- endmacro %}
+
 {% macro from_night(relation) -%}
     {{ relation }} where _file_date <= {{ as_of_date() }}
 {%- endmacro %}

@@ -8,9 +8,7 @@
 -- Incremental: a night re-reads only the keys with a new, late or replayed version
 -- (macros/marts.sql: changed_keys_filter); `full_refresh` rebuilds it from raw.
 with versions as (
-    select * from {{ from_night(source('raw', 'callcenter__calls')) }}
-    {{ changed_keys_filter('call_id', source('raw', 'callcenter__calls')) }}
-    qualify {{ latest_version('call_id') }}
+    {{ latest_versions(source('raw', 'callcenter__calls'), 'call_id') }}
 )
 
 select

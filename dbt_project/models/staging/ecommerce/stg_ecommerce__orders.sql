@@ -9,9 +9,7 @@
 -- (macros/marts.sql: changed_keys_filter); `full_refresh` rebuilds it from raw.
 -- The latest version of each order as of the night: its status on that date.
 with versions as (
-    select * from {{ from_night(source('raw', 'ecommerce__orders')) }}
-    {{ changed_keys_filter('order_id', source('raw', 'ecommerce__orders'), 'status_date') }}
-    qualify {{ latest_version('order_id') }}
+    {{ latest_versions(source('raw', 'ecommerce__orders'), 'order_id', this_date_column='status_date') }}
 )
 
 select

@@ -8,9 +8,7 @@
 -- Incremental: a night re-reads only the keys with a new, late or replayed version
 -- (macros/marts.sql: changed_keys_filter); `full_refresh` rebuilds it from raw.
 with versions as (
-    select * from {{ from_night(source('raw', 'pos__receipts')) }}
-    {{ changed_keys_filter('receipt_id', source('raw', 'pos__receipts')) }}
-    qualify {{ latest_version('receipt_id, line_no') }}
+    {{ latest_versions(source('raw', 'pos__receipts'), 'receipt_id, line_no', changed_key='receipt_id') }}
 )
 
 select

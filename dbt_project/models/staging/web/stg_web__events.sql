@@ -8,9 +8,7 @@
 -- Incremental: a night re-reads only the keys with a new, late or replayed version
 -- (macros/marts.sql: changed_keys_filter); `full_refresh` rebuilds it from raw.
 with versions as (
-    select * from {{ from_night(source('raw', 'web__events')) }}
-    {{ changed_keys_filter('event_id', source('raw', 'web__events')) }}
-    qualify {{ latest_version('event_id') }}
+    {{ latest_versions(source('raw', 'web__events'), 'event_id') }}
 )
 
 select
