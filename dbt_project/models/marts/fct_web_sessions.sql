@@ -133,13 +133,17 @@ select
     t.account_id, t.session_start, t.session_end, t.session_date, t.duration_s, t.hits, t.page_views,
     t.key_page_views, t.searches, t.add_to_carts, t.quotes_started, t.newsletter_signups, t.is_logged_in,
     t.landing_page, t.utm_source, t.utm_medium, t.utm_campaign, t.device
-from {{ this }} t
+from (
+    -- only a session under, or now resolving to, a customer whose record set changed can move:
+    -- those few are picked first, then joined to the clusters (joining every older session
+    -- first ran out of the 4 GB memory cap at 1M customers: 9.7 M sessions)
+    select * from {{ this }} o
+    where o.session_date < {{ incremental_since('session_date') }}
+      and (o.customer_id in (select customer_id from changed_customers)
+           or o.anonymous_id in (select source_record_id from changed_records where source = 'web')
+           or o.account_id in (select source_record_id from changed_records where source = 'ecommerce'))
+) t
 left join clusters cookie on cookie.source = 'web' and cookie.source_record_id = t.anonymous_id
 left join clusters acc on acc.source = 'ecommerce' and acc.source_record_id = t.account_id
-where t.session_date < {{ incremental_since('session_date') }}
-  and t.customer_id is distinct from coalesce(cookie.customer_id, acc.customer_id)
-  -- only a session under, or now resolving to, a customer whose record set changed can move
-  and (t.customer_id in (select customer_id from changed_customers)
-       or t.anonymous_id in (select source_record_id from changed_records where source = 'web')
-       or t.account_id in (select source_record_id from changed_records where source = 'ecommerce'))
+where t.customer_id is distinct from coalesce(cookie.customer_id, acc.customer_id)
 {% endif %}
