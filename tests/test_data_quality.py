@@ -180,3 +180,28 @@ def test_a_truncated_gx_store_file_is_set_aside_too(tmp_path):
     home.rename(again)
     assert validate("marts.customer_scores", scores_frame(), home=again).success
     assert any(p.name.startswith("gx.broken-") for p in again.iterdir())
+
+
+def test_large_tables_are_validated_on_a_reproducible_sample_spread_over_the_table(monkeypatch):
+    """A check on a big table validates at most MAX_ROWS_VALIDATED rows, drawn from the whole
+    table (not its first rows), the same rows every time, and only rows the gate asked for."""
+    import duckdb
+
+    from orchestration.defs import quality
+
+    monkeypatch.setattr(quality, "MAX_ROWS_VALIDATED", 20_000)
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA staging")
+    con.execute("CREATE TABLE staging.stg_big AS SELECT i AS id, i % 3 = 0 AS tonight FROM range(3000000) t(i)")
+    first, total = quality._fetch(con, "SELECT * FROM staging.stg_big", {})
+    again, _ = quality._fetch(con, "SELECT * FROM staging.stg_big", {})
+    assert total == 3_000_000 and 10_000 <= len(first) <= 20_000
+    assert sorted(first["id"]) == sorted(again["id"])
+    # spread: every sixth of the table is represented
+    assert set(first["id"] // 500_000) == set(range(6))
+    night, matching = quality._fetch(con, "SELECT * FROM staging.stg_big WHERE tonight", {})
+    assert matching == 1_000_000 and 10_000 <= len(night) <= 20_000 and night["tonight"].all()
+    small, n = quality._fetch(con, "SELECT * FROM staging.stg_big WHERE id < 15000", {})
+    assert n == len(small) == 15_000  # under the cap: every row
+    # the big table is thinned inside the scan before the reservoir, not read whole
+    assert "TABLESAMPLE system" in quality._thinned("SELECT * FROM staging.stg_big", 3_000_000)

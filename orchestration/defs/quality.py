@@ -129,13 +129,31 @@ def _tables_in(sql: str) -> set[str]:
     return set(re.findall(r"\b(?:raw|staging|intermediate|marts|identity)\.\w+", sql))
 
 
+# A large table is first thinned by DuckDB's system sampling, which the scan skips through (whole
+# vectors of 2,048 rows: at 1M customers 0.3 s instead of 10.8 s for a reservoir over 46 M
+# e-mail events), to OVERSAMPLE times the rows validated; a reservoir over those picks the rows.
+OVERSAMPLE = 4
+_ONE_TABLE = re.compile(r"SELECT (?P<cols>.+?) FROM (?P<table>[a-z_]+\.[a-z_0-9]+)(?P<rest>( WHERE .*)?)", re.S)
+
+
+def _thinned(sql: str, matching: int) -> str:
+    """`sql` (rows of one table, `matching` of them) reading only a system sample of its table."""
+    one = _ONE_TABLE.fullmatch(sql)
+    share = OVERSAMPLE * MAX_ROWS_VALIDATED / matching
+    if not one or share >= 1:
+        return sql
+    return (f"SELECT {one['cols']} FROM {one['table']} TABLESAMPLE system({share * 100:.6f}%) REPEATABLE (42)"
+            f"{one['rest']}")
+
+
 def _fetch(con, sql: str, params: dict):
     """The rows of `sql` as a DataFrame (a reproducible sample on large nights), and their count.
     `params` may give $run_id (the rows this run loaded) and $as_of (the night)."""
     used = {k: v for k, v in params.items() if f"${k}" in sql} or None
     count = con.execute(f"SELECT count(*) FROM ({sql})", used).fetchall()[0][0]
-    sample = f" USING SAMPLE reservoir({MAX_ROWS_VALIDATED} ROWS) REPEATABLE (42)" if count > MAX_ROWS_VALIDATED else ""
-    rel = con.sql(f"SELECT * FROM ({sql}){sample}", params=used)
+    if count > MAX_ROWS_VALIDATED:
+        sql = f"SELECT * FROM ({_thinned(sql, count)}) USING SAMPLE reservoir({MAX_ROWS_VALIDATED} ROWS) REPEATABLE (42)"
+    rel = con.sql(sql, params=used)
     return rel.to_arrow_table().to_pandas(date_as_object=False), count
 
 
