@@ -214,8 +214,13 @@ def markdown(report: dict) -> str:
          f"{report.get('load_after', '?')} after the run (the machine may be shared). Landing zone: "
          f"{report['landing_files']:,} files, {report['landing_mb']:.0f} MB, {report['floor']['rows']:,} rows."),
         "",
+        *(f"**The {name} FAILED ({'; '.join(phase['problems']) or 'see the log'}): its times, and every "
+          "ratio built on them, are not a measurement.**\n" for name, phase in (("full refresh", full),
+                                                                            ("one-day night", night))
+          if not phase["ok"]),
         "| | full refresh | one-day night |",
         "|---|---:|---:|",
+        f"| outcome | {'ok' if full['ok'] else 'FAILED'} | {'ok' if night['ok'] else 'FAILED'} |",
         f"| wall time | {full['wall_s']:.1f} s | {night['wall_s']:.1f} s |",
         f"| CPU time | {full['cpu_s']:.1f} s | {night['cpu_s']:.1f} s |",
         f"| peak RSS | {full['peak_rss_mb']:.0f} MB | {night['peak_rss_mb']:.0f} MB |",
