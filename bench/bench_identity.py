@@ -344,6 +344,10 @@ def log_build(con, night: dt.date, new_records: str | None) -> None:
 
 def scale_step(db: Path, step: str, n: int) -> dict:
     """One measured step in its own process (so that its peak RSS is its own)."""
+    # Splink's import (~0.3 s: sqlglot's dialects) is paid once per process, whatever the night
+    # holds: done before either clock starts, so that both time the resolution itself
+    import splink  # noqa: F401
+
     with connect(db) as con:
         if step == "full":
             synth(con, n)

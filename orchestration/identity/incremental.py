@@ -43,6 +43,7 @@ from .stitching import KEYS, RECORDS
 
 FULL_ABOVE_SCOPE_SHARE = 0.5
 SCOPE = "id_scope"
+VALUE_STATS = "id_value_stats"
 
 
 @dataclass
@@ -191,24 +192,21 @@ def plan(con: duckdb.DuckDBPyConnection, link_fp: str, match: matching.MatchStat
         WHERE hash(key_type, key_value) IN (SELECT key_hash FROM id_touched)
     """)
     con.execute(f"CREATE OR REPLACE TEMP TABLE id_frontier AS SELECT * FROM {SCOPE}")
+    # the trust of every value a record of the scope carries, measured once (the round that first
+    # meets it) over every record carrying it: stitching reads the same figures (VALUE_STATS)
     rounds = 0
     while True:
         rounds += 1
+        met = f" ANTI JOIN {VALUE_STATS} USING (key_type, key_value)" if rounds > 1 else ""
+        fresh = (f"(SELECT DISTINCT key_type, key_value FROM {KEYS} "
+                 f"SEMI JOIN id_frontier USING (source, source_record_id){met})")
+        into = f"INSERT INTO {VALUE_STATS}" if rounds > 1 else f"CREATE OR REPLACE TEMP TABLE {VALUE_STATS} AS"
+        con.execute(f"{into} SELECT *, {rounds} AS round FROM ({S.value_stats_sql(fresh)})")
+        # a value met in an earlier round brought its records then: only this round's are looked up
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE id_reach AS
             WITH front_keys AS (SELECT source || ':' || source_record_id AS rec_key FROM id_frontier),
-            front_values AS (SELECT DISTINCT key_type, key_value FROM {KEYS}
-                             SEMI JOIN id_frontier USING (source, source_record_id)),
-            trusted AS (
-                SELECT key_type, key_value FROM (
-                    SELECT k.key_type, k.key_value, count(*) AS n_records,
-                           count(DISTINCT r.name_signature) AS n_signatures,
-                           count(DISTINCT r.birth_date) AS n_birth_dates,
-                           bool_or({S._blocked_condition()}) AS blocked
-                    FROM {KEYS} k SEMI JOIN front_values USING (key_type, key_value)
-                    JOIN {RECORDS} r USING (source, source_record_id)
-                    GROUP BY k.key_type, k.key_value)
-                WHERE {S.TRUSTED_SQL})
+            trusted AS (SELECT key_type, key_value FROM {VALUE_STATS} WHERE round = {rounds} AND {S.TRUSTED_SQL})
             -- yesterday's whole-graph components
             SELECT source, source_record_id FROM {C.STATE_RECORDS} WHERE whole_comp IN (
                 SELECT whole_comp FROM {C.STATE_RECORDS} SEMI JOIN id_frontier USING (source, source_record_id))
@@ -280,7 +278,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, model: dict, full: bool, as_of: dt.
     timings["scope_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    stitch = S.build_edges(con, scope)
+    stitch = S.build_edges(con, scope, value_stats=VALUE_STATS if scope else None)
     S.unresolvable_records(con)
     timings["deterministic_s"] = time.perf_counter() - t0
 

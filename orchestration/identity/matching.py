@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 
 import duckdb
 
+from ..warehouse import table_exists
 from . import probabilistic as P
 
 STATE = "identity.match_input_state"
@@ -66,12 +67,6 @@ class MatchStats:
         return {f"match_{k}": v for k, v in asdict(self).items()}
 
 
-def _exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, name = qualified.split(".")
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                       [schema, name]).fetchall()[0][0] > 0
-
-
 # What a named record's Splink input is computed from (int_identity__records columns): a night
 # hashes these for every record (cheap), and computes the Splink input (street keys, nicknames)
 # only for the records it loads.
@@ -98,7 +93,7 @@ def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: 
     those are hashed and compared with the state. None: every record is."""
     con.execute("CREATE SCHEMA IF NOT EXISTS identity")
     model_fp = P.model_fingerprint(model) + "/state-v" + STATE_VERSION
-    has_state = all(_exists(con, t) for t in (STATE, PAIRS, MODEL_STATE, BLOCK_KEYS))
+    has_state = all(table_exists(con, t) for t in (STATE, PAIRS, MODEL_STATE, BLOCK_KEYS))
     same_model = has_state and con.execute(f"SELECT any_value(fingerprint) FROM {MODEL_STATE}").fetchall()[0][0] == model_fp
     by_log = bool(changed) and same_model and not full
     # the named records compared with the state (every one, or those the change log names): key

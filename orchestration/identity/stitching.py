@@ -57,25 +57,13 @@ def _blocked_condition() -> str:
     return " OR ".join(parts)
 
 
-def build_edges(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> StitchStats:
-    """Create temp tables `id_records` (record index) and `id_edges` (record → trusted value).
-
-    `scope`: a relation of (source, source_record_id) to stitch only those records (an
-    incremental night: the records a change can reach, closed under tonight's links). The
-    trust of their values is still measured over every record carrying them."""
-    within = f"SEMI JOIN {scope} USING (source, source_record_id)" if scope else ""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE id_records AS
-        SELECT (row_number() OVER (ORDER BY source, source_record_id) - 1)::BIGINT AS rec_ix,
-               source, source_record_id, name_signature, birth_date
-        FROM {RECORDS} {within}
-    """)
-    carriers = (f"{KEYS} k SEMI JOIN (SELECT DISTINCT key_type, key_value FROM {KEYS} "
-                f"SEMI JOIN id_records USING (source, source_record_id)) s USING (key_type, key_value) "
-                f"JOIN {RECORDS} r USING (source, source_record_id)" if scope
-                else f"{KEYS} k JOIN id_records r USING (source, source_record_id)")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE id_values AS
+def value_stats_sql(values: str | None = None, records: str = RECORDS) -> str:
+    """What decides whether a value is trusted (the columns TRUSTED_SQL reads), per value, over
+    every record carrying it: of the relation `values` (key_type, key_value), or of every value
+    carried by `records` (None)."""
+    carriers = (f"{KEYS} k SEMI JOIN {values} s USING (key_type, key_value) JOIN {RECORDS} r USING (source, source_record_id)"
+                if values else f"{KEYS} k JOIN {records} r USING (source, source_record_id)")
+    return f"""
         SELECT k.key_type, k.key_value,
                count(*) AS n_records,
                count(DISTINCT r.name_signature) AS n_signatures,
@@ -83,7 +71,33 @@ def build_edges(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> Sti
                bool_or({_blocked_condition()}) AS blocked
         FROM {carriers}
         GROUP BY k.key_type, k.key_value
+    """
+
+
+def build_edges(con: duckdb.DuckDBPyConnection, scope: str | None = None,
+                value_stats: str | None = None) -> StitchStats:
+    """Create temp tables `id_records` (record index) and `id_edges` (record → trusted value).
+
+    `scope`: a relation of (source, source_record_id) to stitch only those records (an
+    incremental night: the records a change can reach, closed under tonight's links). The
+    trust of their values is still measured over every record carrying them; `value_stats`: a
+    table of value_stats_sql rows for every value the scope carries (the closure measured them
+    already), else measured here."""
+    within = f"SEMI JOIN {scope} USING (source, source_record_id)" if scope else ""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE id_records AS
+        SELECT (row_number() OVER (ORDER BY source, source_record_id) - 1)::BIGINT AS rec_ix,
+               source, source_record_id, name_signature, birth_date
+        FROM {RECORDS} {within}
     """)
+    if value_stats:
+        stats = f"SELECT key_type, key_value, n_records, n_signatures, n_birth_dates, blocked FROM {value_stats}"
+    elif scope:
+        stats = value_stats_sql(f"(SELECT DISTINCT key_type, key_value FROM {KEYS} "
+                                f"SEMI JOIN id_records USING (source, source_record_id))")
+    else:
+        stats = value_stats_sql(records="id_records")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE id_values AS {stats}")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE id_values_trusted AS
         SELECT key_type, key_value,
