@@ -70,7 +70,7 @@ def link_fingerprint(model: dict, household_guards: bool, threshold: float) -> s
     rules = {"model": P.model_fingerprint(model), "guards": matching.GUARD_SQL if household_guards else "",
              "threshold": threshold, "trusted": S.TRUSTED_SQL, "blocked": S.BLOCKED_VALUE_PATTERNS,
              "confidence": S.KEY_CONFIDENCE, "max_named": C.MAX_NAMED_RECORDS_PER_CUSTOMER,
-             "state": matching.STATE_VERSION}
+             "state": matching.STATE_VERSION, "cluster_state": C.STATE_VERSION}
     return hashlib.sha256(json.dumps(rules, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -140,8 +140,8 @@ def plan(con: duckdb.DuckDBPyConnection, link_fp: str, match: matching.MatchStat
     # tonight's fingerprints: of every record, or of those the change log names
     now = "id_now_logged" if changed else "id_now"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {now} AS {C.fingerprints_sql(changed)}")
-    state_records = (f"(SELECT * FROM {C.STATE_RECORDS} SEMI JOIN {changed} USING (source, source_record_id))"
-                     if changed else C.STATE_RECORDS)
+    state_records = (f"(SELECT * FROM {C.STATE_RECORDS} WHERE rh IN "
+                     f"(SELECT hash(source, source_record_id) FROM {changed}))" if changed else C.STATE_RECORDS)
     # rows of identity.record_clusters changed since this step wrote them (an erasure): compared
     # one by one only when the table's checksum says so
     touched = con.execute(f"""
@@ -169,8 +169,7 @@ def plan(con: duckdb.DuckDBPyConnection, link_fp: str, match: matching.MatchStat
         SELECT coalesce(n.source, s.source) AS source, coalesce(n.source_record_id, s.source_record_id)
                AS source_record_id
         FROM {now} n
-        FULL JOIN (SELECT source, source_record_id, hash(source, source_record_id) AS rh, fingerprint
-                   FROM {state_records}) s ON s.rh = n.rh
+        FULL JOIN (SELECT source, source_record_id, rh, fingerprint FROM {state_records}) s ON s.rh = n.rh
         WHERE n.fingerprint IS DISTINCT FROM s.fingerprint
         UNION
         SELECT {_rec('rec_key')} FROM id_match_gone
@@ -182,7 +181,7 @@ def plan(con: duckdb.DuckDBPyConnection, link_fp: str, match: matching.MatchStat
     # every value a changed record carries or carried, then every record carrying one of them
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE id_touched AS
-        SELECT key_hash FROM {C.STATE_KEYS} SEMI JOIN id_changed USING (source, source_record_id)
+        SELECT key_hash FROM {C.STATE_KEYS} WHERE rh IN (SELECT hash(source, source_record_id) FROM id_changed)
         UNION SELECT hash(key_type, key_value) FROM {KEYS} SEMI JOIN id_changed USING (source, source_record_id)
     """)
     con.execute(f"""
@@ -209,7 +208,8 @@ def plan(con: duckdb.DuckDBPyConnection, link_fp: str, match: matching.MatchStat
             trusted AS (SELECT key_type, key_value FROM {VALUE_STATS} WHERE round = {rounds} AND {S.TRUSTED_SQL})
             -- yesterday's whole-graph components
             SELECT source, source_record_id FROM {C.STATE_RECORDS} WHERE whole_comp IN (
-                SELECT whole_comp FROM {C.STATE_RECORDS} SEMI JOIN id_frontier USING (source, source_record_id))
+                SELECT whole_comp FROM {C.STATE_RECORDS}
+                WHERE rh IN (SELECT hash(source, source_record_id) FROM id_frontier))
             -- tonight's trusted values
             UNION SELECT source, source_record_id FROM {KEYS} SEMI JOIN trusted USING (key_type, key_value)
             -- tonight's probabilistic links
@@ -232,7 +232,7 @@ def plan(con: duckdb.DuckDBPyConnection, link_fp: str, match: matching.MatchStat
             CREATE OR REPLACE TEMP TABLE id_now AS
             SELECT s.source, s.source_record_id, coalesce(n.fingerprint, st.fingerprint) AS fingerprint
             FROM {SCOPE} s LEFT JOIN id_now_logged n USING (source, source_record_id)
-            LEFT JOIN {C.STATE_RECORDS} st USING (source, source_record_id)
+            LEFT JOIN {C.STATE_RECORDS} st ON st.rh = hash(s.source, s.source_record_id)
         """)
     return "", n_changed, rounds
 

@@ -107,7 +107,7 @@ def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: 
                  if by_log else STATE)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE id_match_diff AS
-            SELECT coalesce(n.rec_key, s.rec_key) AS rec_key, n.rec_key IS NULL AS gone
+            SELECT coalesce(n.rec_key, s.rec_key) AS rec_key, n.rec_key IS NULL AS gone, s.rec_key IS NOT NULL AS had_state
             FROM id_match_records n FULL JOIN {state} s ON s.rh = n.rh
             WHERE n.fingerprint IS DISTINCT FROM s.fingerprint
         """)
@@ -170,11 +170,13 @@ def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: 
     if incremental:
         # carry over pairs whose two records are unchanged and still there: drop the others
         con.execute("CREATE OR REPLACE TEMP TABLE id_match_gone AS SELECT rec_key FROM id_match_diff")
-        con.execute(f"DELETE FROM {PAIRS} WHERE rec_key_l IN (SELECT rec_key FROM id_match_gone) "
-                    f"OR rec_key_r IN (SELECT rec_key FROM id_match_gone)")
+        # only records the state held have rows to drop (a night of new records only has none)
+        if con.execute("SELECT count(*) FROM id_match_diff WHERE had_state").fetchall()[0][0]:
+            con.execute(f"DELETE FROM {PAIRS} WHERE rec_key_l IN (SELECT rec_key FROM id_match_gone) "
+                        f"OR rec_key_r IN (SELECT rec_key FROM id_match_gone)")
+            for table in (STATE, BLOCK_KEYS):
+                con.execute(f"DELETE FROM {table} WHERE rec_key IN (SELECT rec_key FROM id_match_gone)")
         con.execute(f"INSERT INTO {PAIRS} SELECT * FROM id_new_pairs")
-        for table in (STATE, BLOCK_KEYS):
-            con.execute(f"DELETE FROM {table} WHERE rec_key IN (SELECT rec_key FROM id_match_gone)")
         con.execute(f"INSERT INTO {STATE} SELECT rec_key, rh, fingerprint FROM id_match_records "
                     f"SEMI JOIN id_match_changed USING (rec_key)")
         con.execute(f"INSERT INTO {BLOCK_KEYS} SELECT * FROM id_match_block_changed")
