@@ -13,7 +13,8 @@ Which records (the *scope*), all in SQL against the state `resolve` keeps (clust
    carries or carried (its trust, n of records, signatures, may have changed);
 3. closure: add, until nothing is added, yesterday's whole-graph component of every record in
    the scope (before the size guard), the records sharing a value trusted tonight with one, and
-   their probabilistic links of tonight.
+   their probabilistic links scored tonight (a link carried over joins two records of one of
+   yesterday's components, which the first rule brings in whole).
 
 The scope is then a union of tonight's components and of yesterday's, so every record outside
 it sits in a component whose records, values, links and ids are the same as yesterday: a full
@@ -212,9 +213,11 @@ def plan(con: duckdb.DuckDBPyConnection, link_fp: str, match: matching.MatchStat
                 WHERE rh IN (SELECT hash(source, source_record_id) FROM id_frontier))
             -- tonight's trusted values
             UNION SELECT source, source_record_id FROM {KEYS} SEMI JOIN trusted USING (key_type, key_value)
-            -- tonight's probabilistic links
-            UNION SELECT {_rec('rec_key_r')} FROM id_prob_edges WHERE rec_key_l IN (SELECT rec_key FROM front_keys)
-            UNION SELECT {_rec('rec_key_l')} FROM id_prob_edges WHERE rec_key_r IN (SELECT rec_key FROM front_keys)
+            -- tonight's new probabilistic links (a link carried over lies within yesterday's
+            -- component: the night that scored it placed both its records, and any later night
+            -- that placed one of them placed that whole component, so the other one too)
+            UNION SELECT {_rec('rec_key_r')} FROM id_prob_edges_new WHERE rec_key_l IN (SELECT rec_key FROM front_keys)
+            UNION SELECT {_rec('rec_key_l')} FROM id_prob_edges_new WHERE rec_key_r IN (SELECT rec_key FROM front_keys)
         """)
         con.execute(f"CREATE OR REPLACE TEMP TABLE id_frontier AS "
                     f"SELECT * FROM id_reach ANTI JOIN {SCOPE} USING (source, source_record_id)")
