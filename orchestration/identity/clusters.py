@@ -22,7 +22,6 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ..warehouse import table_exists
-from .matching import PAIRS
 from .stitching import KEY_CONFIDENCE, KEYS, RECORDS
 
 CLUSTERS_TABLE = "identity.record_clusters"
@@ -98,20 +97,19 @@ def components(con: duckdb.DuckDBPyConnection, prob_edges: np.ndarray | None = N
 
 
 def _probabilistic_edges(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """id_prob_edges (record keys) as record indexes, with their probability."""
-    has = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'id_prob_edges'"
+    """The links of id_prob_edges (record keys) between placed records, as record indexes."""
+    has = con.execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = 'id_prob_edges'"
                       ).fetchall()[0][0]
     if not has:
         return pd.DataFrame({"rec_l": pd.Series(dtype="int64"), "rec_r": pd.Series(dtype="int64"),
                              "match_probability": pd.Series(dtype="float64")})
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TEMP TABLE id_prob_ix AS
         WITH keyed AS (SELECT rec_ix, source || ':' || source_record_id AS rec_key FROM id_records)
-        SELECT l.rec_ix AS rec_l, r.rec_ix AS rec_r, p.*
+        SELECT l.rec_ix AS rec_l, r.rec_ix AS rec_r, e.*
         FROM id_prob_edges e
         JOIN keyed l ON l.rec_key = e.rec_key_l
         JOIN keyed r ON r.rec_key = e.rec_key_r
-        JOIN {PAIRS} p ON p.rec_key_l = e.rec_key_l AND p.rec_key_r = e.rec_key_r
     """)
     return con.execute("SELECT rec_l, rec_r, match_probability FROM id_prob_ix").df()
 

@@ -13,7 +13,7 @@ against the unchanged ones and among themselves; pairs between unchanged records
 over, pairs touching a changed or vanished record are dropped. Otherwise (or on request) every
 candidate pair is scored again (*full* re-resolution).
 
-The result is the temp table `id_prob_edges` (record-to-record links that passed the threshold
+The result is the temp view `id_prob_edges` (the rows of `match_pairs` that passed the threshold
 and the guards) that the clustering step adds to the deterministic graph, and `id_prob_edges_new`,
 those of them scored tonight.
 """
@@ -188,9 +188,10 @@ def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: 
     con.execute(f"CREATE OR REPLACE TABLE {MODEL_STATE} AS SELECT ? AS fingerprint, ?::DATE AS scored_on",
                 [model_fp, as_of])
     guard = GUARD_SQL if household_guards else "true"
+    # a view (nothing copied): the clustering step reads the links of the records it places
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE id_prob_edges AS
-        SELECT rec_key_l, rec_key_r, match_probability FROM {PAIRS} WHERE match_probability >= {threshold} AND {guard}
+        CREATE OR REPLACE TEMP VIEW id_prob_edges AS
+        SELECT * FROM {PAIRS} WHERE match_probability >= {threshold} AND {guard}
     """)
     # tonight's links scored tonight: a link carried over joins two records that sat in one
     # component yesterday (incremental.py closes over those), so a night's closure needs only these
