@@ -24,6 +24,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -380,8 +381,7 @@ def bench_scale_repeated(n: int, repeat: int) -> None:
     ratios = sorted(r["ratio_to_full"] for r in RESULTS[start:] if "ratio_to_full" in r)
     if repeat > 1 and ratios:
         emit(measure=f"scale_{n}_night_1pct_median", pairs=len(ratios), ratios=ratios,
-             median_ratio_to_full=ratios[len(ratios) // 2] if len(ratios) % 2 else
-             round((ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2, 3))
+             median_ratio_to_full=round(statistics.median(ratios), 3))
 
 
 def bench_scale(n: int) -> None:

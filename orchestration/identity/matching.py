@@ -14,8 +14,8 @@ over, pairs touching a changed or vanished record are dropped. Otherwise (or on 
 candidate pair is scored again (*full* re-resolution).
 
 The result is the temp view `id_prob_edges` (the rows of `match_pairs` that passed the threshold
-and the guards) that the clustering step adds to the deterministic graph, and `id_prob_edges_new`,
-those of them scored tonight.
+and the guards) that the clustering step adds to the deterministic graph, and (an incremental night)
+`id_prob_edges_new`, those of them scored tonight.
 """
 
 from __future__ import annotations
@@ -193,12 +193,13 @@ def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: 
         CREATE OR REPLACE TEMP VIEW id_prob_edges AS
         SELECT * FROM {PAIRS} WHERE match_probability >= {threshold} AND {guard}
     """)
-    # tonight's links scored tonight: a link carried over joins two records that sat in one
-    # component yesterday (incremental.py closes over those), so a night's closure needs only these
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE id_prob_edges_new AS
-        SELECT rec_key_l, rec_key_r FROM id_new_pairs WHERE match_probability >= {threshold} AND {guard}
-    """)
+    if incremental:
+        # tonight's links scored tonight: a link carried over joins two records that sat in one
+        # component yesterday (incremental.py closes over those), so a night's closure needs only these
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE id_prob_edges_new AS
+            SELECT rec_key_l, rec_key_r FROM id_new_pairs WHERE match_probability >= {threshold} AND {guard}
+        """)
     links, vetoed, kept = con.execute(f"""
         SELECT count(*) FILTER (WHERE {guard}), count(*) FILTER (WHERE NOT ({guard})),
                (SELECT count(*) FROM {PAIRS})

@@ -80,9 +80,10 @@ def build_edges(con: duckdb.DuckDBPyConnection, scope: str | None = None,
 
     `scope`: a relation of (source, source_record_id) to stitch only those records (an
     incremental night: the records a change can reach, closed under tonight's links). The
-    trust of their values is still measured over every record carrying them; `value_stats`: a
-    table of value_stats_sql rows for every value the scope carries (the closure measured them
-    already), else measured here."""
+    trust of their values is still measured over every record carrying them: `value_stats` (with
+    a scope) is the table of value_stats_sql rows the closure measured for every value it carries."""
+    if scope and not value_stats:
+        raise ValueError("stitching a scope reads the closure's figures of its values (value_stats)")
     within = f"SEMI JOIN {scope} USING (source, source_record_id)" if scope else ""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE id_records AS
@@ -90,13 +91,8 @@ def build_edges(con: duckdb.DuckDBPyConnection, scope: str | None = None,
                source, source_record_id, name_signature, birth_date
         FROM {RECORDS} {within}
     """)
-    if value_stats:
-        stats = f"SELECT key_type, key_value, n_records, n_signatures, n_birth_dates, blocked FROM {value_stats}"
-    elif scope:
-        stats = value_stats_sql(f"(SELECT DISTINCT key_type, key_value FROM {KEYS} "
-                                f"SEMI JOIN id_records USING (source, source_record_id))")
-    else:
-        stats = value_stats_sql(records="id_records")
+    stats = (f"SELECT key_type, key_value, n_records, n_signatures, n_birth_dates, blocked FROM {value_stats}"
+             if scope else value_stats_sql(records="id_records"))
     con.execute(f"CREATE OR REPLACE TEMP TABLE id_values AS {stats}")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE id_values_trusted AS
