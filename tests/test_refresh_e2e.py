@@ -153,6 +153,18 @@ def test_no_personal_data_in_the_run_event_log(refreshed, landing):
     assert not leaked, f"{len(leaked)} personal values in the event log"
 
 
+def test_dbt_models_carry_the_warehouse_columns_and_lineage(refreshed):
+    """A first build is a whole-scope night: each dbt model's materialization carries the built
+    table's columns and types read from the warehouse, and column lineage, for the UI."""
+    built = [e for e in RUN_EVENT_LOG if e.startswith("StepMaterializationData(")
+             and "AssetKey(['marts', 'dim_customer'])" in e.split("metadata=")[0]]
+    assert built, "no materialization of marts.dim_customer in the run"
+    event = built[-1]
+    assert "'dagster/column_schema'" in event
+    assert all(f"TableColumn(name='{c}', type=" in event for c in CONTRACT["dim_customer"])
+    assert "'dagster/column_lineage'" in event
+
+
 def file_digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
