@@ -54,6 +54,10 @@ class DatamartResource(dg.ConfigurableResource):
         s = self.settings()
         s.home.mkdir(parents=True, exist_ok=True)
         os.environ["DATAMART_WAREHOUSE_PATH"] = str(s.warehouse_path)
+        # dbt's file log defaults to debug (every statement of every node) in the invocation's
+        # target folder, which the step deletes when dbt succeeds; warnings and errors are kept
+        # for a failed run (the events Dagster shows come from dbt's stdout, not from this file)
+        os.environ.setdefault("DBT_LOG_LEVEL_FILE", "warn")
 
 
 # Set by a dbt step that fetches column metadata (the only use of dagster-dbt's in-process adapter).
