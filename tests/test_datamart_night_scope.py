@@ -45,13 +45,16 @@ def test_launchpad_and_environment_force_the_scope(monkeypatch):
 
 def test_ordinary_nights_share_one_dbt_command_line(monkeypatch):
     for name in ("DATAMART_PRESSURE_CAP_7D", "DATAMART_PRESSURE_CAP_30D", "DATAMART_HOUSEHOLD_PRESSURE_CAP_30D",
-                 "DATAMART_INCREMENTAL_WINDOW_DAYS"):
+                 "DATAMART_INCREMENTAL_WINDOW_DAYS", "DATAMART_DBT_NIGHT_THREADS"):
         monkeypatch.delenv(name, raising=False)
     tonight = night_scope(WED, WED - dt.timedelta(days=1))
     tomorrow = night_scope(WED + dt.timedelta(days=1), WED)
     assert dbt_args(None, tonight) == dbt_args(None, tomorrow)
     assert "unit_test" in dbt_args(None, tonight)  # unit tests only on whole-scope nights
     assert "unit_test" not in dbt_args(None, night_scope(WED, None))
+    # small nodes on ordinary nights: two dbt threads; a whole-scope night keeps the profile's one
+    assert dbt_args(None, tonight)[-2:] == ["--threads", "2"]
+    assert "--threads" not in dbt_args(None, night_scope(WED, None))
     assert dbt_env(WED.isoformat(), tonight) == {"DATAMART_DBT_AS_OF": "2025-12-31",
                                                  "DATAMART_DBT_WHOLE_TABLE_TESTS": "false"}
     # a launchpad tunable is still a dbt var, and so is a full refresh a dbt flag
