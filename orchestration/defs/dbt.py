@@ -130,8 +130,17 @@ class NightScope:
 
 
 # dbt threads on an ordinary night (DATAMART_DBT_NIGHT_THREADS): at 200k customers a night's two
-# dbt layers took 41.4 s with one thread and 34.2 s with two (4 threads: no better on 2 cores)
+# dbt layers took 40.5–41.7 s with one thread and 33.7–35.1 s with two (4 threads: no better on 2 cores)
 NIGHT_THREADS = 2
+
+
+def _night_threads() -> int:
+    raw = os.environ.get("DATAMART_DBT_NIGHT_THREADS", "").strip()
+    if not raw:
+        return NIGHT_THREADS
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"DATAMART_DBT_NIGHT_THREADS must be a whole number of 1 or more, got {raw!r}")
+    return int(raw)
 
 
 def night_scope(as_of: dt.date, last_built: dt.date | None, config: DbtBuildConfig | None = None) -> NightScope:
@@ -143,9 +152,7 @@ def night_scope(as_of: dt.date, last_built: dt.date | None, config: DbtBuildConf
             value = _env_flag(env)
         return whole if value is None else value
 
-    threads = 1 if whole else int(os.environ.get("DATAMART_DBT_NIGHT_THREADS") or NIGHT_THREADS)
-    if threads < 1:
-        raise ValueError(f"DATAMART_DBT_NIGHT_THREADS must be 1 or more, got {threads}")
+    threads = 1 if whole else _night_threads()
     return NightScope(whole_table_tests=pick("whole_table_tests", "DATAMART_WHOLE_TABLE_TESTS"),
                       column_metadata=pick("column_metadata", "DATAMART_DBT_COLUMN_METADATA"), threads=threads)
 
@@ -222,8 +229,8 @@ def _with_column_metadata(events: list, invocation) -> list:
     Not `invocation.stream().fetch_column_metadata()`: on the live stream dagster-dbt 0.29 waits for
     dbt in a loop that never sleeps (`dagster._core.utils.imap` polls its empty queue while the
     enqueuing thread blocks on dbt's output), so one of the machine's cores spun for the whole dbt
-    run, which dbt's DuckDB then lacked (200k customers, full build: the staging step 72.8 s instead
-    of 54.0 s). Handed the finished list, the enqueuing ends at once and the loop blocks on each
+    run, which dbt's DuckDB then lacked (200k customers, full build: the staging step took 72.8 s
+    in bench/bench_dbt.py; run alone with this fix, metadata included, 54.0 s). Handed the finished list, the enqueuing ends at once and the loop blocks on each
     result. The connection is closed before anyone else opens the warehouse file."""
     from dagster_dbt.core.dbt_event_iterator import DbtEventIterator
 
