@@ -124,8 +124,41 @@
         cast('1900-01-01' as date))
 {%- endmacro %}
 
-{#- Post-hook of the models that call identity_changed_customers(): log tonight's build. -#}
-{% macro log_reattribution_build() -%}
-    insert into {{ ref('int_customer__reattribution_log') }} (model, night, built_at)
-    select '{{ this.identifier }}', {{ as_of_date() }}, {{ identity_stamp() }}
+{#- Post-hook of the models that call identity_changed_customers(): log tonight's build, and
+    optionally the latest load the build saw (SQL of a timestamp, for reattribution_previous_build). -#}
+{% macro log_reattribution_build(loaded_until=none) -%}
+    insert into {{ ref('int_customer__reattribution_log') }} (model, night, built_at, loaded_until)
+    select '{{ this.identifier }}', {{ as_of_date() }}, {{ identity_stamp() }},
+           {{ loaded_until if loaded_until else 'cast(null as ' ~ dbt.type_timestamp() ~ ')' }}
+{%- endmacro %}
+
+{#- The latest load of the staging rows int_customer__golden_record re-reads by their load (CRM
+    members, e-mail events), logged with its build. -#}
+{% macro golden_record_loaded_until() -%}
+    (select max(t) from (
+        select max(loaded_at) as t from {{ ref('stg_crm__customers') }}
+        union all select max(loaded_at) from {{ ref('stg_esp__events') }}) loads)
+{%- endmacro %}
+
+{#- The model's latest build in int_customer__reattribution_log as dict(night, built_at,
+    loaded_until) of SQL literals (keys as identity_previous_build(), so identity_new_row() reads
+    it), or none when the night must re-read everything: no build logged with its loads, a replay
+    of an earlier night, or a build older than the identity change log keeps (it is pruned after
+    35 days). Only meaningful at run time of an incremental build. -#}
+{% macro reattribution_previous_build() -%}
+    {%- if not execute or not is_incremental() -%}{{ return(none) }}{%- endif -%}
+    {%- set q -%}
+        select cast(night as varchar), cast(built_at as varchar), cast(loaded_until as varchar),
+               built_at < {{ dbt.dateadd('day', -30, identity_stamp()) }}
+        from {{ ref('int_customer__reattribution_log') }}
+        where model = '{{ this.identifier }}'
+        order by built_at desc
+        limit 1
+    {%- endset -%}
+    {%- set rows = run_query(q).rows -%}
+    {%- if rows | length == 0 or rows[0][2] is none or rows[0][3] -%}{{ return(none) }}{%- endif -%}
+    {%- if rows[0][0] > night_date() -%}{{ return(none) }}{%- endif -%}
+    {{ return({'night': "cast('" ~ rows[0][0] ~ "' as date)",
+               'changed_at': "cast('" ~ rows[0][1] ~ "' as timestamp)",
+               'loaded_until': "cast('" ~ rows[0][2] ~ "' as timestamp)"}) }}
 {%- endmacro %}

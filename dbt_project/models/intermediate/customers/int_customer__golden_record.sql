@@ -9,11 +9,69 @@
 --                      then the most recent;
 --   consents           the most recent consent event of the channel (CRM version, form opt-in,
 --                      partner append opt-in, an unsubscribe on the ESP).
-with records as (
+--
+-- Incremental on the customer: a night recomputes, from all their records and events, only the
+-- customers it can change since the model's last build (int_customer__reattribution_log):
+--   - whose record set changed (a merge, a split, a new or moved record, an id retired);
+--   - one of whose records was rewritten or erased (int_identity__record_changes);
+--   - whose consent may have moved: a CRM row or an unsubscribe loaded since, any form or
+--     partner-append record (small tables, every night);
+--   - holding an e-mail whose latest delivery outcome may have moved (an event of it since).
+-- Everyone is recomputed when the last build is unknown, older than the change log keeps, or
+-- after tonight (a replay). A recomputed customer left with no record gets a placeholder row
+-- (record_count null) that replaces their old one; the post_hook deletes it.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='customer_id',
+    on_schema_change='append_new_columns',
+    post_hook=["delete from {{ this }} where record_count is null",
+               "{{ log_reattribution_build(golden_record_loaded_until()) }}"]
+) }}
+-- depends_on: {{ ref('int_customer__reattribution_log') }}
+-- depends_on: {{ ref('int_customer__record_sets') }}
+-- depends_on: {{ ref('int_identity__record_changes') }}
+{%- set prev = reattribution_previous_build() %}
+with clusters as (
+    select customer_id, source, source_record_id
+    from {{ source('identity', 'record_clusters') }}
+    where customer_id is not null
+),
+{%- if prev is not none %}
+
+reread as (
+    select customer_id from {{ ref('int_customer__record_sets') }} where changed_on >= {{ prev.night }}
+    union
+    select c.customer_id from {{ ref('int_identity__record_changes') }} l
+    join clusters c on c.source = l.source and c.source_record_id = l.source_record_id
+    where l.change in ('record', 'erasure') and l.changed_at > {{ prev.changed_at }}
+    union
+    select customer_id from clusters where source in ('forms', 'partners')
+    union
+    select c.customer_id from {{ ref('stg_crm__customers') }} m
+    join clusters c on c.source = 'crm' and c.source_record_id = m.crm_id
+    where {{ identity_new_row(prev) }}
+    union
+    select c.customer_id from {{ ref('stg_esp__events') }} e
+    join clusters c on c.source = 'esp' and c.source_record_id = e.recipient_raw
+    where e.event_type = 'unsubscribe' and {{ identity_new_row(prev) }}
+    union
+    select c.customer_id from {{ ref('int_identity__records') }} r
+    join clusters c on c.source = r.source and c.source_record_id = r.source_record_id
+    where r.email is not null and {{ email_key('r.email') }} in (
+        select recipient_email_key from {{ ref('stg_esp__events') }}
+        where recipient_email_key is not null and event_type in ('bounce', 'delivered', 'open', 'click')
+          and {{ identity_new_row(prev) }})
+),
+{%- endif %}
+
+records as (
     select c.customer_id, r.*
-    from {{ source('identity', 'record_clusters') }} c
+    from clusters c
     join {{ ref('int_identity__records') }} r using (source, source_record_id)
-    where c.customer_id is not null
+    {%- if prev is not none %}
+    where c.customer_id in (select customer_id from reread)
+    {%- endif %}
 ),
 
 bounced as (
@@ -21,6 +79,9 @@ bounced as (
     select recipient_email_key as email_key
     from {{ ref('stg_esp__events') }}
     where recipient_email_key is not null and event_type in ('bounce', 'delivered', 'open', 'click')
+    {%- if prev is not none %}
+      and recipient_email_key in (select {{ email_key('email') }} from records where email is not null)
+    {%- endif %}
     group by recipient_email_key
     having arg_max(event_type, occurred_at) = 'bounce'
 ),
@@ -75,16 +136,16 @@ declared as (
 consent_events as (
     select c.customer_id, m.updated_at as event_at, 'crm' as origin,
         m.consent_email, m.consent_sms, m.consent_post
-    from {{ source('identity', 'record_clusters') }} c
+    from clusters c
     join {{ ref('stg_crm__customers') }} m on c.source = 'crm' and c.source_record_id = m.crm_id
     union all
     select c.customer_id, s.submitted_at, 'forms', s.opt_in, null, null
-    from {{ source('identity', 'record_clusters') }} c
+    from clusters c
     join {{ ref('stg_forms__signups') }} s on c.source = 'forms' and c.source_record_id = s.signup_id
     where s.opt_in is not null
     union all
     select c.customer_id, a.appended_at, 'partners', a.opt_in, null, null
-    from {{ source('identity', 'record_clusters') }} c
+    from clusters c
     join {{ ref('stg_partners__email_appends') }} a on c.source = 'partners' and c.source_record_id = a.crm_id
     where a.opt_in is not null
     union all
@@ -92,7 +153,7 @@ consent_events as (
         case when e.recipient_kind = 'email' then false end,
         case when e.recipient_kind = 'phone' then false end,
         null
-    from {{ source('identity', 'record_clusters') }} c
+    from clusters c
     join {{ ref('stg_esp__events') }} e on c.source = 'esp' and c.source_record_id = e.recipient_raw
     where e.event_type = 'unsubscribe'
 ),
@@ -106,6 +167,9 @@ consents as (
         {% endfor %}
     from consent_events
     where customer_id is not null
+    {%- if prev is not none %}
+      and customer_id in (select customer_id from reread)
+    {%- endif %}
     group by customer_id
 )
 
@@ -134,3 +198,26 @@ left join best_email e using (customer_id)
 left join best_address a using (customer_id)
 left join consents c using (customer_id)
 where d.rn = 1
+{%- if is_incremental() %}
+
+union all
+
+{%- set placeholder = [] %}
+{%- for col in ['first_name', 'last_name', 'email', 'phone_e164'] %}{% do placeholder.append(('string', col)) %}{% endfor %}
+{%- do placeholder.append(('date', 'birth_date')) %}
+{%- for col in ['address_line', 'postcode', 'city', 'country'] %}{% do placeholder.append(('string', col)) %}{% endfor %}
+{%- do placeholder.extend([('timestamp', 'first_seen_at'), ('bigint', 'source_count'), ('bigint', 'record_count')]) %}
+{%- for channel in ['email', 'sms', 'post'] %}
+{%- do placeholder.extend([('boolean', 'consent_' ~ channel), ('string', 'consent_' ~ channel ~ '_origin')]) %}
+{%- endfor %}
+{%- set types = {'string': dbt.type_string(), 'date': 'date', 'timestamp': dbt.type_timestamp(),
+                 'bigint': dbt.type_bigint(), 'boolean': dbt.type_boolean()} %}
+
+select
+    s.customer_id,
+    {%- for kind, col in placeholder %}
+    cast(null as {{ types[kind] }}) as {{ col }}{{ ',' if not loop.last }}
+    {%- endfor %}
+from {{ 'reread' if prev is not none else this }} s
+where not exists (select 1 from declared d where d.customer_id = s.customer_id and d.rn = 1)
+{%- endif %}

@@ -8,5 +8,6 @@
 select
     cast(null as {{ dbt.type_string() }}) as model,
     cast(null as date) as night,
-    cast(null as {{ dbt.type_timestamp() }}) as built_at
+    cast(null as {{ dbt.type_timestamp() }}) as built_at,
+    cast(null as {{ dbt.type_timestamp() }}) as loaded_until
 where 1 = 0
