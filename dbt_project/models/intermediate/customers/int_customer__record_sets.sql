@@ -8,9 +8,10 @@
 -- which ones, and the night that set last changed (a merge, a split, a record that moved, a
 -- new record, a new person; an id retired by a merge keeps a row with no records). The
 -- incremental marts (fct_message_events, fct_web_sessions, int_marketing__contact_history,
--- int_marketing__first_touch) re-read only the customers changed since their own last build
--- instead of comparing their whole history with tonight's clusters. The checksum is a 64-bit
--- hash aggregate of the record keys: no record id or other personal data is kept here.
+-- int_marketing__first_touch, int_customer__golden_record) re-read only the customers changed
+-- since their own last build instead of comparing their whole history with tonight's clusters.
+-- The checksum is a 64-bit hash aggregate of the record keys: no record id or other personal
+-- data is kept here.
 with tonight as (
     select
         customer_id,
