@@ -140,9 +140,9 @@
         union all select max(loaded_at) from {{ ref('stg_esp__events') }}) loads)
 {%- endmacro %}
 
-{#- The model's latest build in int_customer__reattribution_log as dict(night, built_at,
-    loaded_until) of SQL literals (keys as identity_previous_build(), so identity_new_row() reads
-    it), or none when the night must re-read everything: no build logged with its loads, a replay
+{#- The model's latest build in int_customer__reattribution_log as dict(night, changed_at = its
+    built_at, loaded_until) of SQL literals (the keys of identity_previous_build(), so that
+    identity_new_row() reads it), or none when the night must re-read everything: no build logged with its loads, a replay
     of an earlier night, or a build older than the identity change log keeps (it is pruned after
     35 days). Only meaningful at run time of an incremental build. -#}
 {% macro reattribution_previous_build() -%}
