@@ -133,10 +133,12 @@
 {%- endmacro %}
 
 {#- The latest load of the staging rows int_customer__golden_record re-reads by their load (CRM
-    members, e-mail events), logged with its build. -#}
+    members, forms, partner appends, e-mail events), logged with its build. -#}
 {% macro golden_record_loaded_until() -%}
     (select max(t) from (
         select max(loaded_at) as t from {{ ref('stg_crm__customers') }}
+        union all select max(loaded_at) from {{ ref('stg_forms__signups') }}
+        union all select max(loaded_at) from {{ ref('stg_partners__email_appends') }}
         union all select max(loaded_at) from {{ ref('stg_esp__events') }}) loads)
 {%- endmacro %}
 

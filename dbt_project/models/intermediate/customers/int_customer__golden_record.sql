@@ -14,8 +14,8 @@
 -- customers it can change since the model's last build (int_customer__reattribution_log):
 --   - whose record set changed (a merge, a split, a new or moved record, an id retired);
 --   - one of whose records was rewritten or erased (int_identity__record_changes);
---   - whose consent may have moved: a CRM row or an unsubscribe loaded since, any form or
---     partner-append record (small tables, every night);
+--   - whose consent may have moved: a CRM row, a form, a partner append or an unsubscribe
+--     loaded since;
 --   - holding an e-mail whose latest delivery outcome may have moved (an event of it since).
 -- Everyone is recomputed when the last build is unknown, older than the change log keeps, or
 -- after tonight (a replay). A recomputed customer left with no record gets a placeholder row
@@ -46,10 +46,16 @@ reread as (
     join clusters c on c.source = l.source and c.source_record_id = l.source_record_id
     where l.change in ('record', 'erasure') and l.changed_at > {{ prev.changed_at }}
     union
-    select customer_id from clusters where source in ('forms', 'partners')
-    union
     select c.customer_id from {{ ref('stg_crm__customers') }} m
     join clusters c on c.source = 'crm' and c.source_record_id = m.crm_id
+    where {{ identity_new_row(prev) }}
+    union
+    select c.customer_id from {{ ref('stg_forms__signups') }} f
+    join clusters c on c.source = 'forms' and c.source_record_id = f.signup_id
+    where {{ identity_new_row(prev) }}
+    union
+    select c.customer_id from {{ ref('stg_partners__email_appends') }} a
+    join clusters c on c.source = 'partners' and c.source_record_id = a.crm_id
     where {{ identity_new_row(prev) }}
     union
     select c.customer_id from {{ ref('stg_esp__events') }} e

@@ -17,5 +17,7 @@ select
     {{ postcode_key('postcode') }} as postcode,
     opt_in,
     {{ clean_text('interests') }} as interests,
-    case when nps between 0 and 10 then cast(nps as integer) end as nps
+    case when nps between 0 and 10 then cast(nps as integer) end as nps,
+    _file_date as file_date,
+    _loaded_at as loaded_at
 from versions

@@ -8,5 +8,7 @@ select
     {{ clean_email('appended_email') }} as appended_email,
     {{ email_key('appended_email') }} as appended_email_key,
     opt_in,
-    appended_at
+    appended_at,
+    _file_date as file_date,
+    _loaded_at as loaded_at
 from versions
