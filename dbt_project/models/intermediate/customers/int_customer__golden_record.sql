@@ -45,22 +45,17 @@ reread as (
     select c.customer_id from {{ ref('int_identity__record_changes') }} l
     join clusters c on c.source = l.source and c.source_record_id = l.source_record_id
     where l.change in ('record', 'erasure') and l.changed_at > {{ prev.changed_at }}
+    {#- the consent events' sources (consent_events below): staging table, source, record id, which rows -#}
+    {%- for relation, source_name, record_id, condition in [
+            (ref('stg_crm__customers'), 'crm', 'crm_id', 'true'),
+            (ref('stg_forms__signups'), 'forms', 'signup_id', 'true'),
+            (ref('stg_partners__email_appends'), 'partners', 'crm_id', 'true'),
+            (ref('stg_esp__events'), 'esp', 'recipient_raw', "s.event_type = 'unsubscribe'")] %}
     union
-    select c.customer_id from {{ ref('stg_crm__customers') }} m
-    join clusters c on c.source = 'crm' and c.source_record_id = m.crm_id
-    where {{ identity_new_row(prev) }}
-    union
-    select c.customer_id from {{ ref('stg_forms__signups') }} f
-    join clusters c on c.source = 'forms' and c.source_record_id = f.signup_id
-    where {{ identity_new_row(prev) }}
-    union
-    select c.customer_id from {{ ref('stg_partners__email_appends') }} a
-    join clusters c on c.source = 'partners' and c.source_record_id = a.crm_id
-    where {{ identity_new_row(prev) }}
-    union
-    select c.customer_id from {{ ref('stg_esp__events') }} e
-    join clusters c on c.source = 'esp' and c.source_record_id = e.recipient_raw
-    where e.event_type = 'unsubscribe' and {{ identity_new_row(prev) }}
+    select c.customer_id from {{ relation }} s
+    join clusters c on c.source = '{{ source_name }}' and c.source_record_id = s.{{ record_id }}
+    where {{ condition }} and {{ identity_new_row(prev) }}
+    {%- endfor %}
     union
     select c.customer_id from {{ ref('int_identity__records') }} r
     join clusters c on c.source = r.source and c.source_record_id = r.source_record_id
