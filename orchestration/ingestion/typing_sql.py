@@ -80,8 +80,8 @@ def _item_rules(f: Field, items: str, doc: str) -> list[tuple[str, str]]:
             rules.append((f"list_bool_or(list_transform({items}, lambda x: {typed} IS NULL))",
                           f"bad_type: {f.name}.{item.name} is not {item.type}"))
         else:
-            rules.append((f"list_bool_or(list_transform({items}, lambda x: {blank_to_null(x)} IS NOT NULL "
-                          f"AND {typed} IS NULL))", f"bad_type: {f.name}.{item.name} is not {item.type}"))
+            rules.append(((f"list_bool_or(list_transform({items}, lambda x: {blank_to_null(x)} IS NOT NULL "
+                           f"AND {typed} IS NULL))"), f"bad_type: {f.name}.{item.name} is not {item.type}"))
         if item.non_negative:
             rules.append((f"list_bool_or(list_transform({items}, lambda x: {typed} < 0))",
                           f"negative_price: {f.name}.{item.name}"))
