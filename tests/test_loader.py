@@ -167,3 +167,44 @@ def test_a_ten_times_bigger_file_loads_but_is_flagged_and_a_future_file_waits_wi
     assert [w for w in r.warnings if w.startswith(f"callcenter/calls/{big}.csv: 300 rows, 15x the usual 20")]
     assert [w for w in r.warnings if w.startswith(f"callcenter/calls/{future}.csv: dated after today")]
     assert len(r.warnings) == 2
+
+
+def test_every_row_of_large_files_keeps_its_physical_line(con, tmp_path):
+    """Files big enough for DuckDB to scan in parallel chunks, with bad rows, enum rules and parser
+    rejects in them: each loaded row's `_line` is the line it was read from (here written into its
+    id), and raw plus quarantine hold every line exactly once."""
+    spec = SPEC["esp__events"]
+    sizes = [50, 72_000, 7_000, 70, 72_000, 7_000, 38_000, 4_000, 20, 72_000, 7_000, 72_000, 600, 40]
+    for day, n in enumerate(sizes, start=1):
+        lines = [",".join(spec.column_names)]
+        for i in range(2, n + 2):  # physical line i
+            kind = ("bogus" if i % 997 == 0 else "open")
+            stamp = f"2025-01-{day:02d}T10:00:00" if i % 1009 else "not a time"
+            lines.append(f"E{i},C1,p{i}@x.fr,{kind},{stamp}," + (",too,many" if i % 4999 == 0 else ""))
+        write(tmp_path, f"esp/events/2025-01-{day:02d}.csv", lines)
+    total = sum(sizes)
+    r = load_entity(con, tmp_path, spec, AS_OF, "run")
+    assert r.rows_read == total and r.rows_quarantined > 0
+    wrong = con.execute("SELECT count(*) FROM raw.esp__events WHERE event_id <> 'E' || _line").fetchone()[0]
+    assert wrong == 0, "a loaded row is attributed to another line"
+    lines = con.execute("""
+        SELECT count(*), count(DISTINCT (f, l)) FROM (
+            SELECT _file_path AS f, _line AS l FROM raw.esp__events
+            UNION ALL SELECT file_path, line FROM quarantine.rejected_rows)""").fetchone()
+    assert lines == (total, total)
+    reasons = dict(con.execute("SELECT reason, count(*) FROM quarantine.rejected_rows GROUP BY ALL").fetchall())
+    assert set(reasons) >= {"unknown_enum: event_type", "bad_type: occurred_at is not timestamp"}
+    assert any(k.startswith("unparseable") for k in reasons)
+
+
+def test_rows_out_of_scan_order_stop_the_load_instead_of_getting_wrong_lines(con):
+    """Line numbers come from the order rows left the scan in; if a file's rows are interleaved
+    with another's (a plan that does not keep the order), the batch stops with a clear error."""
+    from orchestration.ingestion.loader import ScanOrderError, _ordinal
+
+    con.execute("CREATE TEMP TABLE _kept AS SELECT (i // 3)::UBIGINT AS _fi FROM range(9) t(i)")
+    assert con.execute(f"SELECT _fi, _ord FROM {_ordinal(con, '_kept')} ORDER BY _rid").fetchall() == [
+        (fi, k) for fi in range(3) for k in (1, 2, 3)]
+    con.execute("CREATE TEMP TABLE _mixed AS SELECT (i % 3)::UBIGINT AS _fi FROM range(9) t(i)")
+    with pytest.raises(ScanOrderError):
+        _ordinal(con, "_mixed")

@@ -229,30 +229,37 @@ def _scan_lines(con, files: list[LandingFile], table: str, subset: bool = False)
     """)
 
 
+class ScanOrderError(RuntimeError):
+    """A table built from a scan did not keep the scan's row order: line numbers would be wrong."""
+
+
 def _ordinal(con, table: str) -> str:
     """`table` with `_rid` (its rowid) and `_ord`: the row's position in its file, from 1 (rowid
     order is file order). The first rowid of each file comes from one small aggregate and is
     looked up in a list by file index: no join, so the rows keep their order."""
-    firsts = [0] * (con.execute(f"SELECT coalesce(max(_fi) + 1, 0) FROM {table}").fetchall()[0][0])
-    for fi, first in con.execute(f"SELECT _fi, min(rowid) FROM {table} GROUP BY _fi").fetchall():
+    spans = con.execute(f"SELECT _fi, min(rowid), max(rowid) - min(rowid) + 1 = count(*) FROM {table} GROUP BY _fi").fetchall()
+    if not all(contiguous for _, _, contiguous in spans):
+        # DuckDB keeps a scan's order through projections, not through every join (an IN list
+        # becomes one); better no load than rows with the wrong line
+        raise ScanOrderError(f"{table}: the rows of a file are not contiguous in scan order")
+    firsts = [0] * (max((fi for fi, _, _ in spans), default=-1) + 1)
+    for fi, first, _ in spans:
         firsts[fi] = first
     return (f"(SELECT rowid AS _rid, *, rowid - list_extract({firsts}::BIGINT[], _fi::BIGINT + 1) + 1 AS _ord "
             f"FROM {table})")
 
 
-def _stage_csv(con, spec: EntitySpec, files: list[LandingFile], header: list[str]) -> str:
-    """Parse a batch of CSV files with one header into temp table _parsed (+ parser rejects in
-    _rejects); returns a relation of the parsed rows with their row id `_rid` in _parsed and their
-    physical line `_line`."""
+def _stage_csv(con, spec: EntitySpec, files: list[LandingFile], header: list[str], judge) -> str:
+    """Parse, type and judge a batch of CSV files with one header into temp table _typed, in one
+    pass (`judge(relation, kept)` wraps the scan); parser rejects go to _rejects. Returns a
+    relation of _typed's rows with their row id `_rid` and their physical line `_line`."""
     columns = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in header) + "}"
     con.execute("DROP TABLE IF EXISTS _rej; DROP TABLE IF EXISTS _rej_scan")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _parsed AS
-        SELECT file_index AS _fi, * FROM read_csv({_file_list(files)}, columns={columns}, header=true,
+    scan = f"""(SELECT file_index AS _fi, * FROM read_csv({_file_list(files)}, columns={columns}, header=true,
             delim={quote_literal(spec.delimiter)}, quote='"', escape='"', auto_detect=false,
             ignore_errors=true, store_rejects=true,
-            rejects_table='_rej', rejects_scan='_rej_scan', strict_mode=true)
-    """)
+            rejects_table='_rej', rejects_scan='_rej_scan', strict_mode=true))"""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {judge(scan, '_fi')}")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _rejects AS
         SELECT f._fi, r.line AS _line,
@@ -262,7 +269,7 @@ def _stage_csv(con, spec: EntitySpec, files: list[LandingFile], header: list[str
         -- the reader reports one error per faulty column: one quarantine row per record
         QUALIFY row_number() OVER (PARTITION BY r.scan_id, r.file_id, r.line ORDER BY r.column_idx) = 1
     """)
-    parsed = _ordinal(con, "_parsed")
+    parsed = _ordinal(con, "_typed")
     blank = [f for f in files if f.has_blank_line]
     has_rejects = con.execute("SELECT count(*) FROM _rejects").fetchall()[0][0] > 0
     if not has_rejects and not blank:
@@ -288,7 +295,7 @@ def _stage_csv(con, spec: EntitySpec, files: list[LandingFile], header: list[str
         SELECT _first + unnest(range(lo::BIGINT, least(hi, _count)::BIGINT)) AS _rid, k AS _k
         FROM (SELECT _fi, c AS lo, k, lead(c, 1, 9223372036854775806) OVER (PARTITION BY _fi ORDER BY c) AS hi
               FROM _shift)
-        JOIN (SELECT _fi, min(rowid) AS _first, count(*) AS _count FROM _parsed GROUP BY _fi) USING (_fi)
+        JOIN (SELECT _fi, min(rowid) AS _first, count(*) AS _count FROM _typed GROUP BY _fi) USING (_fi)
         WHERE lo < _count""")
     by_lines = "NULL::BIGINT"
     if blank:
@@ -307,9 +314,9 @@ def _stage_csv(con, spec: EntitySpec, files: list[LandingFile], header: list[str
                FROM {parsed} p LEFT JOIN _rowshift x USING (_rid))"""
 
 
-def _stage_jsonl(con, spec: EntitySpec, files: list[LandingFile]) -> str:
-    """Read jsonl files line by line into _parsed; returns a relation of the non-blank lines with
-    `_rid`, `_line`, `_record` (the line), `_valid` (a JSON object) and the fields as VARCHAR."""
+def _stage_jsonl(con, spec: EntitySpec, files: list[LandingFile], judge) -> str:
+    """Read jsonl files line by line, then parse, type and judge the non-blank lines into temp
+    table _typed in one pass (`judge` as for CSV); returns _typed, whose rows carry `_line`."""
     _scan_lines(con, files, "_lines")
     valid = "CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END"
     texts = [f for f in spec.fields if f.type != "json"]
@@ -325,31 +332,27 @@ def _stage_jsonl(con, spec: EntitySpec, files: list[LandingFile]) -> str:
     fields = ", ".join(
         [f"_texts[{i + 1}] AS {quote_ident(f.name)}" for i, f in enumerate(texts)]
         + [f"_docs[{i + 1}]::VARCHAR AS {quote_ident(f.name)}" for i, f in enumerate(docs)])
-    # materialized once: the JSON is parsed here only, not again for raw and for quarantine
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _parsed AS
-        SELECT _fi, _line, _record, _valid, {fields}
+    # the JSON is parsed here only, not again for raw and for quarantine
+    extracted = f"""(SELECT _fi, _line, _record, _valid, {fields}
         FROM (SELECT _fi, _line, line AS _record, _valid, {', '.join(lists)}
               FROM (SELECT _fi, _ord AS _line, line, {valid} AS _valid FROM {_ordinal(con, '_lines')}
-                    WHERE {_NOT_BLANK}))""")
-    return "(SELECT rowid AS _rid, * FROM _parsed)"
+                    WHERE {_NOT_BLANK})))"""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {judge(extracted, '_fi, _line')}")
+    return "_typed"
 
 
 def _load_batch(con, spec: EntitySpec, files: list[LandingFile], header: list[str] | None,
                 load_id: str, loaded_at: dt.datetime) -> dict[str, tuple[int, int, int]]:
     """Load one batch inside the caller's transaction; returns per-file (read, loaded, quarantined).
 
-    The files are parsed once into VARCHAR (_parsed: its row order gives each record's line).
-    One pass then trims and types every value once and judges the row on those typed values
-    (_typed: typed columns, the reason of a bad row and, for bad rows only, the record as read);
-    the good rows go to raw and the bad ones to quarantine straight from it."""
+    One pass over the files parses them, trims and types every value once and judges the row on
+    those typed values (_typed: typed columns, the reason of a bad row and, for bad rows only,
+    the record as read); the good rows go to raw and the bad ones to quarantine straight from it."""
     _register_files(con, files)
     if spec.fmt == "csv":
-        rows = _stage_csv(con, spec, files, header)
         extras = [c for c in header if c not in spec.column_names]
         record = "to_json(struct_pack(" + ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in header) + "))::VARCHAR"
     else:
-        rows = _stage_jsonl(con, spec, files)
         extras, record = [], "_record"
     ensure_raw_table(con, spec, extras)
     # each judged value is trimmed and typed once per row; every rule and the raw column read it
@@ -369,13 +372,17 @@ def _load_batch(con, spec: EntitySpec, files: list[LandingFile], header: list[st
     typed = ", ".join((f"__t{idx[f.name]}" if f.name in idx else typed_expr(f, quote_ident(f.name), spec.decimal_comma))
                       + f" AS {quote_ident(f.name)}" for f in spec.fields)
     extra_sel = "".join(f", {quote_ident(c)}" for c in extras)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _typed AS
-        SELECT _rid, _fi, _line, {typed}{extra_sel}, _reason,
-               CASE WHEN _reason IS NOT NULL THEN {record} END AS _record
+
+    def judge(relation: str, kept: str) -> str:
+        return f"""
+        SELECT {kept}, {typed}{extra_sel}, _reason, CASE WHEN _reason IS NOT NULL THEN {record} END AS _record
         FROM (SELECT *, {reason} AS _reason
-              FROM (SELECT *{items} FROM (SELECT *, {typed_j} FROM (SELECT *, {blanks} FROM {rows}))))""")
-    con.execute("DROP TABLE _parsed")  # the VARCHAR copy is no longer needed: free its memory early
+              FROM (SELECT *{items} FROM (SELECT *, {typed_j} FROM (SELECT *, {blanks} FROM {relation}))))"""
+
+    if spec.fmt == "csv":
+        rows = _stage_csv(con, spec, files, header, judge)
+    else:
+        rows = _stage_jsonl(con, spec, files, judge)
 
     reloads = [f.rel for f in files if f.reload]
     if reloads:  # a changed file replaces everything it delivered before
@@ -394,7 +401,7 @@ def _load_batch(con, spec: EntitySpec, files: list[LandingFile], header: list[st
         INSERT INTO {spec.raw_table} BY NAME
         SELECT {columns}, {file_of} AS _file_path, {date_of} AS _file_date,
                _line, ? AS _load_id, ?::TIMESTAMP AS _loaded_at
-        FROM _typed WHERE _reason IS NULL
+        FROM {rows} WHERE _reason IS NULL
     """, [[f.rel for f in files], [f.file_date for f in files], load_id, loaded_at])
     rejects = ("" if spec.fmt != "csv" else """
             UNION ALL
@@ -404,7 +411,7 @@ def _load_batch(con, spec: EntitySpec, files: list[LandingFile], header: list[st
         INSERT INTO quarantine.rejected_rows
         SELECT * FROM (
             SELECT ?, ?, f.file_path, t._line, t._reason, t._record, ?, ?::TIMESTAMP
-            FROM _typed t JOIN _files f USING (_fi) WHERE t._reason IS NOT NULL
+            FROM {rows} t JOIN _files f USING (_fi) WHERE t._reason IS NOT NULL
             {rejects})
         ORDER BY 3, 4
     """, [spec.source, spec.entity, load_id, loaded_at] * (2 if spec.fmt == "csv" else 1))
