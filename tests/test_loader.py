@@ -102,6 +102,20 @@ def test_load_log_accounts_for_every_row_and_a_reload_changes_nothing(con, landi
     assert con.execute("SELECT count(*) FROM raw.pos__receipts").fetchone()[0] == 3
 
 
+def test_a_file_recorded_by_an_earlier_version_is_still_recognised_when_touched(con, landing):
+    """Warehouses loaded before the switch to SHA-256 hold BLAKE2b-128 digests in audit.load_log."""
+    import hashlib
+
+    path = landing / "pos/receipts/2025-01-02.csv"
+    load_entity(con, landing, SPEC["pos__receipts"], AS_OF, "run1")
+    con.execute("UPDATE audit.load_log SET file_hash = ?", [hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()])
+    os.utime(path)
+    assert load_entity(con, landing, SPEC["pos__receipts"], AS_OF, "run2").files_loaded == 0
+    write(landing, "pos/receipts/2025-01-02.csv", [RECEIPTS_HEADER, RECEIPTS[0]])
+    assert load_entity(con, landing, SPEC["pos__receipts"], AS_OF, "run3").files_reloaded == 1
+    assert len(con.execute("SELECT file_hash FROM audit.load_log WHERE load_id = 'run3'").fetchone()[0]) == 64
+
+
 def test_changed_file_replaces_what_it_delivered(con, landing):
     load_entity(con, landing, SPEC["pos__receipts"], AS_OF, "run1")
     write(landing, "pos/receipts/2025-01-02.csv", [RECEIPTS_HEADER, RECEIPTS[0], RECEIPTS[-1]])
