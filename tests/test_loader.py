@@ -25,8 +25,8 @@ RECEIPTS = [
     "R5;S1;2025-01-02 12:00:00;;1;SKU1;1;4,00;;cash",           # 9 ok
 ]
 ORDERS = [
-    '{"order_id":"O1","account_id":"A1","ordered_at":"2025-01-02T10:00:00","status":"placed","currency":"EUR",'
-    '"shipping":{"city":"Paris"},"lines":[{"sku":"S","quantity":1,"unit_price":10.5,"discount":0}]}',
+    ('{"order_id":"O1","account_id":"A1","ordered_at":"2025-01-02T10:00:00","status":"placed","currency":"EUR",'
+     '"shipping":{"city":"Paris"},"lines":[{"sku":"S","quantity":1,"unit_price":10.5,"discount":0}]}'),
     '{"order_id":"O2",broken',
     '{"order_id":"O3","ordered_at":"2025-01-02T10:00:00","status":"lost","lines":[{"sku":"S","quantity":1,"unit_price":1}]}',
     '{"order_id":"O4","ordered_at":"2025-01-02T10:00:00","status":"placed","currency":"USD","lines":[{"sku":"S","quantity":1,"unit_price":1}]}',
@@ -88,6 +88,16 @@ def test_jsonl_rows_and_paris_time(con, landing):
     # 23:30 UTC in January is 00:30 the next day in Paris: the fact belongs to Jan 3rd
     ts = con.execute("SELECT ordered_at FROM raw.ecommerce__orders WHERE order_id = 'O6'").fetchone()[0]
     assert ts == dt.datetime(2025, 1, 3, 0, 30)
+
+
+def test_jsonl_blank_lines_are_no_rows_but_count_as_lines(con, tmp_path):
+    write(tmp_path, "ecommerce/orders/2025-01-03.jsonl", [
+        ORDERS[0], "", "   ", ' [1, 2]', ORDERS[5].replace("O6", "O7"), "\r"])
+    r = load_entity(con, tmp_path, SPEC["ecommerce__orders"], AS_OF, "run1")
+    assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (3, 2, 1)
+    assert quarantine(con, "ecommerce/orders/2025-01-03.jsonl") == {4: "unparseable: invalid JSON object"}
+    assert con.execute("SELECT order_id, _line FROM raw.ecommerce__orders ORDER BY _line").fetchall() == [
+        ("O1", 1), ("O7", 5)]
 
 
 def test_load_log_accounts_for_every_row_and_a_reload_changes_nothing(con, landing):

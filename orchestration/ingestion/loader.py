@@ -228,18 +228,17 @@ def _register_files(con, files: list[LandingFile]) -> None:
                  [f.hash for f in files], [f.size for f in files], [f.mtime for f in files]])
 
 
-def _scan_lines(con, files: list[LandingFile], table: str, subset: bool = False) -> None:
-    """Every physical line of the files, in file order (rowid), blank ones included (as NULL),
-    with `_fi` the file's index in the batch (`subset`: the files are only some of the batch)."""
-    # A table created from a scan keeps the scan's order (preserve_insertion_order), so rowid
-    # order is file order; CSV readers expose no row number of their own.
-    fi = ("(SELECT _fi FROM _files f WHERE f.filename = s.filename)" if subset else "file_index")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT {fi} AS _fi, line FROM read_csv({_file_list(files)}, columns={{'line': 'VARCHAR'}},
+def _scan_lines(files: list[LandingFile], indexes: list[int] | None = None) -> str:
+    """A scan of every physical line of the files, in file order, blank ones included (as NULL),
+    with `_fi` the file's index in the batch (`indexes`: the batch index of each of `files`,
+    when they are only some of the batch)."""
+    # A table created from a scan keeps the scan's order (preserve_insertion_order) through
+    # projections, so rowid order is file order; CSV readers expose no row number of their own.
+    # The batch index is looked up in a list, not joined: a join may not keep that order.
+    fi = "file_index" if indexes is None else f"list_extract({indexes}::UBIGINT[], file_index::BIGINT + 1)"
+    return f"""(SELECT {fi} AS _fi, line FROM read_csv({_file_list(files)}, columns={{'line': 'VARCHAR'}},
             header=false, delim={quote_literal(_LINE_DELIM)}, quote='', escape='',
-            auto_detect=false, filename={'true' if subset else 'false'}, strict_mode=false) s
-    """)
+            auto_detect=false, strict_mode=false))"""
 
 
 class ScanOrderError(RuntimeError):
@@ -313,7 +312,8 @@ def _stage_csv(con, spec: EntitySpec, files: list[LandingFile], header: list[str
     by_lines = "NULL::BIGINT"
     if blank:
         # Files with blank lines (rare): number their physical lines in a second read.
-        _scan_lines(con, blank, "_lines", subset=True)
+        indexes = [i for i, f in enumerate(files) if f.has_blank_line]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _lines AS {_scan_lines(blank, indexes)}")
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _linemap AS
             SELECT _fi, _ord + 0 AS _line,
@@ -328,10 +328,11 @@ def _stage_csv(con, spec: EntitySpec, files: list[LandingFile], header: list[str
 
 
 def _stage_jsonl(con, spec: EntitySpec, files: list[LandingFile], judge) -> str:
-    """Read jsonl files line by line, then parse, type and judge the non-blank lines into temp
-    table _typed in one pass (`judge` as for CSV); returns _typed, whose rows carry `_line`."""
-    _scan_lines(con, files, "_lines")
-    valid = "CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END"
+    """Read jsonl files line by line, parsing, typing and judging each line into temp table
+    _typed in one pass (`judge` as for CSV); returns a relation of its non-blank lines with
+    their row id `_rid` and physical line `_line`."""
+    # valid JSON that starts with a brace is an object: no second parse to ask its type
+    valid = "CASE WHEN json_valid(line) THEN ltrim(line, ' ' || chr(9) || chr(13)) LIKE '{%' ELSE false END"
     texts = [f for f in spec.fields if f.type != "json"]
     docs = [f for f in spec.fields if f.type == "json"]
     # one parse of the line per list of paths (not one per field)
@@ -345,13 +346,13 @@ def _stage_jsonl(con, spec: EntitySpec, files: list[LandingFile], judge) -> str:
     fields = ", ".join(
         [f"_texts[{i + 1}] AS {quote_ident(f.name)}" for i, f in enumerate(texts)]
         + [f"_docs[{i + 1}]::VARCHAR AS {quote_ident(f.name)}" for i, f in enumerate(docs)])
-    # the JSON is parsed here only, not again for raw and for quarantine
-    extracted = f"""(SELECT _fi, _line, _record, _valid, {fields}
-        FROM (SELECT _fi, _line, line AS _record, _valid, {', '.join(lists)}
-              FROM (SELECT _fi, _ord AS _line, line, {valid} AS _valid FROM {_ordinal(con, '_lines')}
-                    WHERE {_NOT_BLANK})))"""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {judge(extracted, '_fi, _line')}")
-    return "_typed"
+    # the JSON is parsed here only, not again for raw and for quarantine; blank lines stay in
+    # (flagged) so that row order keeps counting physical lines
+    extracted = f"""(SELECT _fi, _blank, _record, _valid, {fields}
+        FROM (SELECT _fi, NOT ({_NOT_BLANK}) AS _blank, line AS _record, _valid, {', '.join(lists)}
+              FROM (SELECT _fi, line, {valid} AS _valid FROM {_scan_lines(files)})))"""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {judge(extracted, '_fi, _blank')}")
+    return f"(SELECT *, _ord AS _line FROM {_ordinal(con, '_typed')} WHERE NOT _blank)"
 
 
 def _load_batch(con, spec: EntitySpec, files: list[LandingFile], header: list[str] | None,
@@ -433,7 +434,8 @@ def _load_batch(con, spec: EntitySpec, files: list[LandingFile], header: list[st
     counts = con.execute(f"""
         SELECT f.filename, coalesce(t.n, 0) + coalesce(r.n, 0), coalesce(t.bad, 0) + coalesce(r.n, 0)
         FROM _files f
-        LEFT JOIN (SELECT _fi, count(*) AS n, count(_reason) AS bad FROM _typed GROUP BY _fi) t USING (_fi)
+        LEFT JOIN (SELECT _fi, count(*) AS n, count(_reason) AS bad FROM _typed
+                   {'' if spec.fmt == 'csv' else 'WHERE NOT _blank'} GROUP BY _fi) t USING (_fi)
         LEFT JOIN ({rejected}) r USING (_fi)
     """).fetchall()
     con.execute("; ".join(f"DROP TABLE IF EXISTS {t}" for t in (  # one round trip
