@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -101,7 +101,7 @@ def _file_context(home: str):
     return context
 
 
-@lru_cache(maxsize=None)
+@cache
 def _context(home: str | None):
     """An ephemeral context, or a file context under <home>/gx with a Data Docs site in <home>/data_docs.
 
@@ -133,13 +133,13 @@ def _set_aside(home: str, exc: BaseException) -> None:
     log.warning("GX project unreadable (%s), moved to %s and recreated", type(exc).__name__, aside.name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _checkpoint(name: str, home: str | None):
     """The suite `name` as a checkpoint on a whole-DataFrame batch (declared in code, stored by GX);
     a store file truncated by a killed refresh sets the project aside, as in _context."""
     try:
         return _declare_checkpoint(name, home)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if home is None:
             raise
         _set_aside(home, exc)
@@ -164,7 +164,7 @@ def _declare_checkpoint(name: str, home: str | None):
 
 # Data Docs pull styles and scripts from CDNs and a logo with a tracking query from S3; the
 # machines that read them may be offline, and nothing should call out: keep local files only.
-_EXTERNAL_TAG = re.compile(r"<(script|link|img)\b[^>]*\b(src|href)=\"https?://[^\"]*\"[^>]*>(\s*</script>)?", re.I)
+_EXTERNAL_TAG = re.compile(r"<(script|link|img)\b[^>]*\b(src|href)=\"https?://[^\"]*\"[^>]*>(\s*</script>)?", re.IGNORECASE)
 
 
 def _offline(html_path: Path) -> None:

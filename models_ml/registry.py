@@ -41,7 +41,7 @@ def latest(con, folder: Path) -> TrainedPropensity | None:
     if not rows or not (folder / f"{rows[0][0]}.pkl").exists():
         return None
     with (folder / f"{rows[0][0]}.pkl").open("rb") as fh:
-        return pickle.load(fh)  # noqa: S301 - our own artefact, written by save()
+        return pickle.load(fh)
 
 
 def needs_retraining(model: TrainedPropensity | None, as_of: dt.date, force: bool) -> bool:

@@ -57,7 +57,7 @@ def customer_value(con, as_of: dt.date, random_state: int = 0) -> tuple[pd.DataF
     })
     meta = {"model": "bgnbd+gamma_gamma", "bgnbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b,
                                                      "log_likelihood": bg.log_likelihood},
-            "gamma_gamma": {"p": gg.p, "q": gg.q, "gamma": gg.gamma}, "fitted_on": int(len(fit))}
+            "gamma_gamma": {"p": gg.p, "q": gg.q, "gamma": gg.gamma}, "fitted_on": len(fit)}
     meta = {k: ({kk: round(float(vv), 4) for kk, vv in v.items()} if isinstance(v, dict) else v)
             for k, v in meta.items()}
     return out, meta

@@ -101,7 +101,8 @@ def _run_refresh_locked(settings: Settings, quiet: bool, event_log: list[str] | 
 
     @dg.logger
     def progress(_init_context):
-        logger = logging.Logger("datamart.progress", level=logging.DEBUG)
+        # a private logger, not the process-wide one: each refresh gets its own handler
+        logger = logging.Logger("datamart.progress", level=logging.DEBUG)  # noqa: LOG001
         logger.addHandler(handler)
         return logger
 

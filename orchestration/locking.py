@@ -15,9 +15,9 @@ import fcntl
 import os
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 LOCK_NAME = "warehouse.lock"
 _held: dict[str, tuple[int, int]] = {}  # lock path -> (fd, depth) held by this process

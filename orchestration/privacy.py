@@ -362,7 +362,7 @@ def scrub(con: duckdb.DuckDBPyConnection, secret: str) -> dict[str, int]:
                                                    AND e.source_record_id = t.source_record_id{suffix})
         """).fetchall()[0][0]
     if table_exists(con, IDENTITY_CHANGE_LOG):
-        stamp = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)  # UTC, as the dbt runs' stamps
+        stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # UTC, as the dbt runs' stamps
         con.execute(f"""
             INSERT INTO {IDENTITY_CHANGE_LOG} (source, source_record_id, model, change, night, changed_at, loaded_until)
             SELECT DISTINCT source, source_record_id, NULL, 'erasure', NULL, ?::TIMESTAMP, NULL FROM erased

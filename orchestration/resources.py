@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
-from contextvars import ContextVar
 import os
 import sys
-from typing import Optional
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import dagster as dg
@@ -18,7 +17,7 @@ from .settings import DBT_PROJECT_DIR, Settings
 from .warehouse import connect
 
 # How long a run waits for another run that is writing the warehouse (a UI run during the night)
-LOCK_WAIT_S = float(os.environ.get("DATAMART_LOCK_WAIT_S", 2 * 3600))
+LOCK_WAIT_S = float(os.environ.get("DATAMART_LOCK_WAIT_S", str(2 * 3600)))
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -27,9 +26,9 @@ class DatamartResource(dg.ConfigurableResource):
     """Paths and the night to build. Unset fields fall back to DATAMART_HOME,
     DATAMART_LANDING_DIR and DATAMART_AS_OF (read when a run starts, not at import)."""
 
-    home: Optional[str] = None
-    landing_dir: Optional[str] = None
-    as_of: Optional[str] = None
+    home: str | None = None
+    landing_dir: str | None = None
+    as_of: str | None = None
 
     def settings(self) -> Settings:
         env = Settings.from_env()

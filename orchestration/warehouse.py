@@ -7,9 +7,9 @@ and closed at its end (never at import time: the long-lived code server would ho
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 

@@ -12,8 +12,15 @@ import pytest
 from orchestration.warehouse import connect
 
 from .conftest import E2E_AS_OF
-from .crash_tools import (Kill, file_sha256, latest_load_accounting, refresh_env, refresh_killed_at,
-                          start_refresh, table_checksums)
+from .crash_tools import (
+    Kill,
+    file_sha256,
+    latest_load_accounting,
+    refresh_env,
+    refresh_killed_at,
+    start_refresh,
+    table_checksums,
+)
 
 pytestmark = pytest.mark.e2e
 

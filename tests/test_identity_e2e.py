@@ -116,7 +116,7 @@ def test_a_second_night_on_the_same_data_keeps_every_id_and_re_places_nothing(re
     assert night.mode == "incremental" and night.changed_records <= len(erased)
     key = ["source", "source_record_id"]
     untouched = set(erased["customer_id"])
-    keep = lambda df: df[~df["customer_id"].isin(untouched)].sort_values(key).reset_index(drop=True)  # noqa: E731
+    keep = lambda df: df[~df["customer_id"].isin(untouched)].sort_values(key).reset_index(drop=True)
     assert keep(before).equals(keep(after))
     assert history == 0
 

@@ -28,9 +28,9 @@ def _holder(home, seconds):
 def test_a_second_writer_is_refused_with_the_holder_named(tmp_path):
     holder = _holder(tmp_path, 30)
     try:
-        with pytest.raises(WarehouseBusy, match=rf"another refresh \(pid {holder.pid}, since .*\) is writing"):
-            with warehouse_write_lock(tmp_path, wait_s=0):
-                pass
+        with (pytest.raises(WarehouseBusy, match=rf"another refresh \(pid {holder.pid}, since .*\) is writing"),
+              warehouse_write_lock(tmp_path, wait_s=0)):
+            pass
     finally:
         holder.kill()
         holder.wait()
@@ -59,5 +59,5 @@ def test_the_lock_is_reentrant_within_one_process(tmp_path):
         with warehouse_write_lock(tmp_path):
             pass
         # still held by us after the inner release: another process is refused
-        probe = subprocess.run([sys.executable, "-c", HOLD, str(tmp_path), "0"], capture_output=True, text=True)
+        probe = subprocess.run([sys.executable, "-c", HOLD, str(tmp_path), "0"], check=False, capture_output=True, text=True)
         assert probe.returncode != 0 and "WarehouseBusy" in probe.stderr

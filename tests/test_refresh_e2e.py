@@ -170,8 +170,7 @@ def file_digest(path):
 
 
 def test_a_failing_check_leaves_the_published_datamart_as_it_was(refreshed, landing, monkeypatch):
-    import data_quality.runner as runner
-
+    from data_quality import runner
     from orchestration.cli import run_refresh
 
     before = file_digest(refreshed.published_path)

@@ -101,5 +101,5 @@ def test_past_buyers_buy_again(tmp_path):
     later = set(lines.loc[lines["local_date"] > cut, "person_id"])
     frequent = past[past >= 2].index
     once = past[past == 1].index
-    rate = lambda ids: sum(p in later for p in ids) / max(1, len(ids))  # noqa: E731
+    rate = lambda ids: sum(p in later for p in ids) / max(1, len(ids))
     assert rate(frequent) > rate(once)

@@ -1,6 +1,7 @@
 """A real browser on the Dagster UI: the map shows every group, and a materialization
 launched from the UI completes. Skipped (with the reason) where Chromium is not installed."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -46,7 +47,7 @@ def dagster_ui(tmp_path, landing):
     dagster = Path(sys.executable).with_name("dagster")
     # its own process group, so the webserver, the daemon and the code server all stop together
     proc = subprocess.Popen([str(dagster), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-                            cwd=PROJECT_ROOT, env=env, stdout=open(tmp_path / "dagster.log", "w"),
+                            cwd=PROJECT_ROOT, env=env, stdout=open(tmp_path / "dagster.log", "w"),  # noqa: SIM115 - the server keeps it
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.time() + 120
@@ -70,11 +71,9 @@ def dagster_ui(tmp_path, landing):
 def dismiss_welcome(page) -> None:
     """The first-visit community dialog covers the page: skip it if it shows up."""
     skip = page.get_by_role("button", name="Skip")
-    try:
+    with contextlib.suppress(Exception):  # it did not show up
         skip.first.wait_for(timeout=8000)
         skip.first.click()
-    except Exception:  # noqa: BLE001 - it did not show up
-        pass
 
 
 def test_the_asset_graph_shows_every_group_and_a_ui_materialization_completes(dagster_ui):
@@ -102,11 +101,9 @@ def test_the_asset_graph_shows_every_group_and_a_ui_materialization_completes(da
         button.click()
         # the ingestion step of a silo loads all its entities: the UI asks to confirm the sibling
         confirm = page.get_by_role("button", name="Confirm")
-        try:
+        with contextlib.suppress(Exception):  # no confirmation asked
             confirm.first.wait_for(timeout=10_000)
             confirm.first.click()
-        except Exception:  # noqa: BLE001 - no confirmation asked
-            pass
         page.wait_for_timeout(2000)
         page.screenshot(path=str(SCREENSHOTS / "materialize-launched.png"))
         browser.close()

@@ -80,7 +80,7 @@ def refresh_failure_alert(context: dg.RunFailureSensorContext):
     failure = context.failure_event
     steps = sorted({e.step_key for e in context.get_step_failure_events() if e.step_key})
     alert = {
-        "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "job": context.dagster_run.job_name,
         "run_id": context.dagster_run.run_id,
         "failed_steps": steps,

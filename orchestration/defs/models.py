@@ -3,7 +3,7 @@
 import dagster as dg
 
 from ..resources import DatamartResource
-from .ingestion import OWNER, WAREHOUSE_POOL
+from .ingestion import WAREHOUSE_POOL
 
 SCORES_TABLE = "marts.customer_scores"
 SCORES_KEY = dg.AssetKey(["marts", "customer_scores"])

@@ -133,7 +133,7 @@ def _tables_in(sql: str) -> set[str]:
 # vectors of 2,048 rows: at 1M customers 0.3 s instead of 10.8 s for a reservoir over 46 M
 # e-mail events), to OVERSAMPLE times the rows validated; a reservoir over those picks the rows.
 OVERSAMPLE = 4
-_ONE_TABLE = re.compile(r"SELECT (?P<cols>.+?) FROM (?P<table>[a-z_]+\.[a-z_0-9]+)(?P<rest>( WHERE .*)?)", re.S)
+_ONE_TABLE = re.compile(r"SELECT (?P<cols>.+?) FROM (?P<table>[a-z_]+\.[a-z_0-9]+)(?P<rest>( WHERE .*)?)", re.DOTALL)
 
 
 def _thinned(sql: str, matching: int) -> str:

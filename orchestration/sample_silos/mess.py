@@ -41,7 +41,7 @@ def names(first: np.ndarray, last: np.ndarray, rng: np.random.Generator, level: 
     f = np.where(u[0] < 0.25 * level, folded_first, first.astype(object))
     l_ = np.where(u[0] < 0.25 * level, folded_last, last.astype(object))
     nick = np.array([NICKNAMES.get(x) for x in first], dtype=object)
-    f = np.where((u[1] < 0.4 * level) & (nick != None), nick, f)  # noqa: E711
+    f = np.where((u[1] < 0.4 * level) & (nick != None), nick, f)
     f = np.array([_typo(x, r) if t < 0.03 * level else x for x, t, r in zip(f, u[2], u[3])], dtype=object)
     upper = u[4] < 0.15 * level
     l_ = np.where(upper, np.char.upper(l_.astype(str)), l_)

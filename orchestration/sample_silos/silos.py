@@ -6,8 +6,6 @@ identity truth (which record is which person) is collected on the way.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 
@@ -220,7 +218,6 @@ class Silos:
         guest_email = np.where(guest, mess.emails(p["email"].to_numpy()[b["pix"]], rng, 1.0), None)
         ts = moments(b["day"].to_numpy(), rng, 0, 24)
         oix, line_no, sku, qty, price, disc = self._lines(n)
-        lines = pd.DataFrame({"oix": oix, "sku": sku, "quantity": qty, "unit_price": price, "discount": disc})
         bounds = np.r_[0, np.cumsum(np.bincount(oix, minlength=n))]
         items = [{"sku": s_, "quantity": int(q), "unit_price": float(u), "discount": float(d)}
                  for s_, q, u, d in zip(sku, qty, price, disc)]
