@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 FILE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(csv|jsonl)$")
 BATCH_FILES = 2000  # a year of daily files in one batch: fewer, larger scans
 BATCH_BYTES = 512 * 1024 * 1024
+_BLOCK = 512  # records per block when a record looks up the line shift of its segment
 _LINE_DELIM = "\x01"  # a byte that never appears in text exports: read a file as whole lines
 # a line holds something besides spaces and CR; trim() walks the whole (long) line, so only
 # lines that start with a space or CR are trimmed
@@ -294,21 +295,23 @@ def _stage_csv(con, spec: EntitySpec, files: list[LandingFile], header: list[str
         SELECT DISTINCT _fi, _line + i AS _line FROM _rejects, range(span) t(i)""")
     # Files without blank lines: from the rejected lines alone, no second read. With the
     # excluded lines e_1 < e_2 < ... of a file, c_j = e_j - j - 1 records precede e_j, so record
-    # n is on line n + 1 + k(n), k(n) = #{j : c_j < n}: constant between two c's. Each such
-    # segment of records is spelled out by row id (rows of files without rejects need nothing).
+    # n is on line n + 1 + k(n), k(n) = #{j : c_j < n}: constant between two c's. The segments
+    # of records are listed once per block of _BLOCK records they overlap, so that a record finds
+    # its segment by an equality join on (file, block): a small table, however many records
+    # follow a reject (rows of files without rejects need nothing).
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _shift AS
         SELECT _fi, c, max(j) AS k FROM (
             SELECT _fi, j, _line - j - 1 AS c
             FROM (SELECT _fi, _line, row_number() OVER (PARTITION BY _fi ORDER BY _line) AS j FROM _excluded))
         GROUP BY _fi, c""")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _rowshift AS
-        SELECT _first + unnest(range(lo::BIGINT, least(hi, _count)::BIGINT)) AS _rid, k AS _k
-        FROM (SELECT _fi, c AS lo, k, lead(c, 1, 9223372036854775806) OVER (PARTITION BY _fi ORDER BY c) AS hi
-              FROM _shift)
-        JOIN (SELECT _fi, min(rowid) AS _first, count(*) AS _count FROM _typed GROUP BY _fi) USING (_fi)
-        WHERE lo < _count""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _segments AS
+        SELECT _fi, unnest(range(_lo // {_BLOCK}, _hi // {_BLOCK} + 1)) AS _b, _lo, _hi, _k
+        FROM (SELECT _fi, (c + 1)::BIGINT AS _lo, least(lead(c, 1, 9223372036854775806) OVER (PARTITION BY _fi ORDER BY c),
+                                              _count)::BIGINT AS _hi, k AS _k
+              FROM _shift JOIN (SELECT _fi, count(*) AS _count FROM _typed GROUP BY _fi) USING (_fi))
+        WHERE _lo <= _hi""")
     by_lines = "NULL::BIGINT"
     if blank:
         # Files with blank lines (rare): number their physical lines in a second read.
@@ -324,7 +327,8 @@ def _stage_csv(con, spec: EntitySpec, files: list[LandingFile], header: list[str
         """)
         by_lines = "(SELECT m._line FROM _linemap m WHERE m._fi = p._fi AND m._rec = p._ord)"
     return f"""(SELECT p.*, coalesce({by_lines}, p._ord + 1 + coalesce(x._k, 0)) AS _line
-               FROM {parsed} p LEFT JOIN _rowshift x USING (_rid))"""
+               FROM {parsed} p LEFT JOIN _segments x
+                 ON x._fi = p._fi AND x._b = p._ord // {_BLOCK} AND p._ord BETWEEN x._lo AND x._hi)"""
 
 
 def _stage_jsonl(con, spec: EntitySpec, files: list[LandingFile], judge) -> str:
@@ -439,7 +443,7 @@ def _load_batch(con, spec: EntitySpec, files: list[LandingFile], header: list[st
         LEFT JOIN ({rejected}) r USING (_fi)
     """).fetchall()
     con.execute("; ".join(f"DROP TABLE IF EXISTS {t}" for t in (  # one round trip
-        "_typed", "_rejects", "_lines", "_excluded", "_shift", "_rowshift", "_linemap", "_rej", "_rej_scan")))
+        "_typed", "_rejects", "_lines", "_excluded", "_shift", "_segments", "_linemap", "_rej", "_rej_scan")))
     return {filename: (read, read - bad, bad) for filename, read, bad in counts}
 
 
