@@ -64,8 +64,8 @@ def typed_expr(f: Field, value: str, decimal_comma: bool = False, blank: str | N
 def items_expr(f: Field, doc: str) -> str:
     """The objects of a JSON array field (order lines) as a list of structs of their fields' text:
     each object is parsed once here, not once per rule."""
-    fields = ", ".join(f"{quote_ident(i.name)} := (x ->> {quote_literal(i.name)})" for i in f.items)
-    return f"list_transform(json_extract({doc}, '$[*]'), lambda x: struct_pack({fields}))"
+    shape = "[{" + ", ".join(f'"{i.name}": "VARCHAR"' for i in f.items) + "}]"
+    return f"from_json({doc}, {quote_literal(shape)})"
 
 
 def _item_rules(f: Field, items: str, doc: str) -> list[tuple[str, str]]:
