@@ -1,5 +1,6 @@
 """The refresh benchmark harness runs end to end (at a tiny scale: figures come from `make bench`)."""
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -27,3 +28,19 @@ def test_the_benchmark_reports_steps_floor_and_ratios(tmp_path):
     saved = json.loads((tmp_path / "out" / "refresh-tiny.json").read_text())
     assert saved["ratios"] == report["ratios"]
     assert "| one-day night / full refresh |" in (tmp_path / "out" / "refresh-tiny.md").read_text()
+
+
+def test_the_ingestion_benchmark_compares_each_entity_with_the_plain_read(tmp_path):
+    import bench_ingestion
+
+    from orchestration.sample_silos import generate
+
+    landing = tmp_path / "landing"
+    generate(landing, customers=300, days=20, start=dt.date(2025, 1, 1), seed=3)
+    report = bench_ingestion.main(["--landing", str(landing), "--as-of", "2025-01-20",
+                                   "--json", str(tmp_path / "ingestion.json")])
+    names = {e["entity"] for e in report["entities"]}
+    assert {"esp__events", "ecommerce__orders", "pos__receipts"} <= names
+    assert all(e["rows"] > 0 and e["loader"]["wall_s"] > 0 and e["floor"]["wall_s"] > 0 for e in report["entities"])
+    assert report["ratio_wall"] > 0
+    assert json.loads((tmp_path / "ingestion.json").read_text())["total"] == report["total"]
