@@ -194,9 +194,9 @@ def test_a_ten_times_bigger_file_loads_but_is_flagged_and_a_future_file_waits_wi
 
 
 def test_every_row_of_large_files_keeps_its_physical_line(con, tmp_path):
-    """Files big enough for DuckDB to scan in parallel chunks, with bad rows, enum rules and parser
-    rejects in them: each loaded row's `_line` is the line it was read from (here written into its
-    id), and raw plus quarantine hold every line exactly once."""
+    """A batch of files of the sizes a night delivers (a few rows to 72,000), with bad rows, enum
+    rules and parser rejects in them: each loaded row's `_line` is the line it was read from (here
+    written into its id), and raw plus quarantine hold every line exactly once."""
     spec = SPEC["esp__events"]
     sizes = [50, 72_000, 7_000, 70, 72_000, 7_000, 38_000, 4_000, 20, 72_000, 7_000, 72_000, 600, 40]
     for day, n in enumerate(sizes, start=1):
