@@ -63,8 +63,12 @@
 {% macro latest_versions(relation, key, changed_key=none, this_date_column='file_date') -%}
     {%- set keys = key.split(',') | map('trim') | list -%}
     {%- set rows -%}
+        {%- if changed_key is none and keys | length == 1 %}
+        ({{ changed_rows(relation, key, this_date_column) }})
+        {%- else %}
         (select * from {{ from_night(relation) }}
         {{ changed_keys_filter(changed_key or keys[0], relation, this_date_column) }})
+        {%- endif %}
     {%- endset -%}
     {%- set seen_twice -%}
         (select {{ keys | join(', ') }} from {{ rows }} night_rows
