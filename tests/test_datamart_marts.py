@@ -480,3 +480,56 @@ def test_a_full_refresh_keeps_the_rfm_history(one_day_night, tmp_path):
         after = {t: con.execute(q).df() for t, q in sql.items()}
     for table in sql:
         pd.testing.assert_frame_equal(canonical(before[table]), canonical(after[table]), obj=table)
+
+
+def _rewrite_calls(path: Path, rows: pd.DataFrame) -> None:
+    rows.to_csv(path, index=False, lineterminator="\n")
+
+
+def test_a_late_file_updates_old_calls_and_loses_to_newer_versions(refreshed, landing, tmp_path):
+    """A night reads its window of files, plus the whole history of keys a late or reloaded file
+    touched. Tonight an old call-centre file is sent again with two more versions: call A (last
+    seen in an earlier file) changes outcome, call C (last seen in a later file) gets an older
+    version, which loses; tonight's own file changes call B (last seen before A). Staging then
+    holds A's and B's new outcomes and C's unchanged one, as a full build would."""
+    from orchestration.cli import run_refresh
+
+    land = tmp_path / "landing"
+    shutil.copytree(landing[0], land)
+    home = tmp_path / "home"
+    shutil.copytree(refreshed.home, home)
+    calls = land / "callcenter" / "calls"
+
+    # four days with a call file before the window (calls are sparse at this scale): B's, A's, the
+    # late file's, C's
+    days = sorted(d for d in (dt.date.fromisoformat(f.stem) for f in calls.glob("*.csv"))
+                  if d <= E2E_AS_OF - dt.timedelta(days=5))[-4:]
+
+    def day_file(day: dt.date) -> pd.DataFrame:
+        return pd.read_csv(calls / f"{day.isoformat()}.csv", dtype=str, keep_default_na=False)
+
+    with open_warehouse(refreshed.warehouse_path, read_only=True) as con:
+        staged = con.execute("SELECT call_id, outcome, file_date FROM staging.stg_callcenter__calls").df()
+        outcomes = sorted(staged["outcome"].dropna().unique())
+    once = staged.groupby("call_id").filter(lambda g: len(g) == 1)
+
+    def pick(day: dt.date) -> pd.Series:
+        rows = day_file(day)
+        row = rows[rows["call_id"].isin(once["call_id"])].iloc[0].copy()
+        row["outcome"] = next(o for o in outcomes if o != row["outcome"])
+        return row
+
+    b, a, late, c = pick(days[0]), pick(days[1]), days[2], pick(days[3])
+    _rewrite_calls(calls / f"{late.isoformat()}.csv", pd.concat([day_file(late), a.to_frame().T, c.to_frame().T]))
+    night = E2E_AS_OF + dt.timedelta(days=1)
+    _rewrite_calls(calls / f"{night.isoformat()}.csv", b.to_frame().T)
+    with DatamartEnv(home, land, night):
+        ok, settings, problems = run_refresh(quiet=True)
+    assert ok, problems
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        got = dict(con.execute("SELECT call_id, outcome FROM staging.stg_callcenter__calls WHERE call_id IN (?, ?, ?)",
+                               [a["call_id"], b["call_id"], c["call_id"]]).fetchall())
+    before = staged.set_index("call_id")["outcome"]
+    assert got[a["call_id"]] == a["outcome"], "the late file's newer version of an old call was not read"
+    assert got[b["call_id"]] == b["outcome"], "tonight's version of an old call was not read"
+    assert got[c["call_id"]] == before[c["call_id"]], "an older version from a late file won over a newer one"
