@@ -266,6 +266,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--cache", default=str(CACHE))
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--keep-eve", dest="keep_eve", type=Path,
+                    help="copy the home after the full refresh here (to replay the night under a profiler)")
     ap.add_argument("--home", help=argparse.SUPPRESS)
     ap.add_argument("--landing", help=argparse.SUPPRESS)
     ap.add_argument("--as-of", dest="as_of", help=argparse.SUPPRESS)
@@ -288,6 +290,9 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"floor {floor['wall_s']:.1f}s, ingestion direct {direct['wall_s']:.1f}s", flush=True)
         full = phase_in_child(home, landing, eve)
         print(f"full refresh {full['wall_s']:.1f}s ok={full['ok']}", flush=True)
+        if args.keep_eve:  # the warehouse of the eve, to replay the night while profiling it
+            shutil.rmtree(args.keep_eve, ignore_errors=True)
+            shutil.copytree(home, args.keep_eve)
         night = phase_in_child(home, landing, last_day)
         print(f"one-day night {night['wall_s']:.1f}s ok={night['ok']}", flush=True)
     fs = summarise(full)

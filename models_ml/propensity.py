@@ -28,6 +28,7 @@ from .features import FEATURES, features_as_of
 
 HORIZON_DAYS = 90
 MIN_ROWS = 50
+MAX_GUARD_ROWS = 200_000  # the nightly guard's AUC on the latest labelled cutoff: a sample beyond this
 
 
 def _log(x):
@@ -152,6 +153,8 @@ def train(con, as_of: dt.date, random_state: int = 0) -> TrainedPropensity | Non
 def evaluate(model: TrainedPropensity, frame: pd.DataFrame, cut: dt.date) -> dict:
     """The deployed model on the latest labelled cutoff `cut` (`frame`: features_as_of(cut)),
     next to the recency-only baseline."""
+    if len(frame) > MAX_GUARD_ROWS:  # an AUC on 200,000 customers is within ~0.002 of the whole
+        frame = frame.sample(MAX_GUARD_ROWS, random_state=0)
     y = frame["label"].to_numpy(int)
     if len(frame) < MIN_ROWS or len(np.unique(y)) < 2:
         return {}

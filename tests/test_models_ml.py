@@ -80,6 +80,26 @@ def test_the_model_is_reused_until_a_week_old_or_asked(con, tmp_path):
     assert len(list(folder.glob("*.pkl"))) == 3
 
 
+def test_the_value_model_keeps_the_weekly_cadence_but_scores_tonight(con, tmp_path):
+    folder = tmp_path / "models"
+    first_scores, first = build_customer_scores(con, AS_OF, model_dir=folder)
+    con.execute("INSERT INTO marts.fct_order_lines VALUES ('NEW', 1, 'C00002', 'web', ?, 80, true)",
+                [AS_OF + dt.timedelta(days=1)])
+    next_scores, next_night = build_customer_scores(con, AS_OF + dt.timedelta(days=1), model_dir=folder)
+    assert first["value"]["fitted_tonight"] and not next_night["value"]["fitted_tonight"]
+    assert next_night["value"]["bgnbd"] == first["value"]["bgnbd"]
+    assert next_night["value"]["fitted_as_of"] == AS_OF.isoformat()
+    # the parameters are last week's, each customer's history is tonight's
+    before, after = (s.set_index("customer_id").loc["C00002", "expected_purchases_12m"]
+                     for s in (first_scores, next_scores))
+    assert after != before
+    week = build_customer_scores(con, AS_OF + dt.timedelta(days=8), model_dir=folder)[1]
+    replay = build_customer_scores(con, AS_OF - dt.timedelta(days=1), model_dir=folder)[1]
+    assert week["value"]["fitted_tonight"] and week["value"]["fitted_as_of"] == (AS_OF + dt.timedelta(days=8)).isoformat()
+    # a replay of an earlier night never uses parameters fitted on a future it cannot see
+    assert replay["value"]["fitted_tonight"] and replay["value"]["fitted_as_of"] == (AS_OF - dt.timedelta(days=1)).isoformat()
+
+
 def test_features_ignore_facts_after_the_cutoff(con):
     before = features_as_of(con, dt.date(2025, 6, 30)).set_index("customer_id")
     con.execute("INSERT INTO marts.fct_order_lines VALUES ('LATE', 1, 'C00001', 'web', DATE '2025-07-15', 999, true)")

@@ -26,7 +26,7 @@ class ScoringConfig(dg.Config):
     description=(
         "Propensity to buy within 90 days (time-based backtest picks the model; retrained weekly or on "
         "demand, artefacts versioned in marts.ml_model_registry), expected 12-month value, P(alive) and "
-        "expected purchases (BG/NBD + Gamma-Gamma), and segments three ways (KMeans on RFM, a decision "
+        "expected purchases (BG/NBD + Gamma-Gamma, fitted with the propensity model), and segments three ways (KMeans on RFM, a decision "
         "tree's readable rules, life stage from declared data). Profiles in marts.segment_profiles."
     ),
     check_specs=[
