@@ -8,6 +8,10 @@ from pathlib import Path
 
 from ..warehouse import open_warehouse
 
+# zstd at level 1 rather than its default 3: at 200k customers the e-mail events wrote in 30 %
+# less time for 13 % more bytes (the web sessions: 31 % less time, 2 % fewer bytes)
+COMPRESSION = "COMPRESSION zstd, COMPRESSION_LEVEL 1"
+
 
 def export_marts(published: Path, target_dir: Path) -> dict[str, int]:
     """Write one Parquet file per mart into a fresh folder, then swap it in place of the old one."""
@@ -20,7 +24,7 @@ def export_marts(published: Path, target_dir: Path) -> dict[str, int]:
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' ORDER BY 1").fetchall()]
         for table in tables:
             path = staging / f"{table}.parquet"
-            con.execute(f"COPY marts.{table} TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
+            con.execute(f"COPY marts.{table} TO '{path}' (FORMAT parquet, {COMPRESSION})")
             counts[table] = con.execute(f"SELECT count(*) FROM marts.{table}").fetchall()[0][0]
     old = target_dir.with_name(target_dir.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
