@@ -82,6 +82,24 @@ def test_one_person_across_silos_and_guards(con):
     assert placed[("pos", "CARD9")][1] == "singleton"
 
 
+def test_equally_certain_keys_name_the_rule_by_their_declared_order(con, monkeypatch):
+    # an account linked to a CRM member shares a CRM id with the member and its account id with
+    # the cookie it logs in from: both keys are certain (1.0); the one declared first names the rule
+    import orchestration.identity.clusters as clusters
+
+    records = [("crm", "CRM7", sig("Eva", "Roux"), None), ("ecommerce", "ACC7", sig("Eva", "Roux"), None),
+               ("web", "cookie7", None, None)]
+    keys = [("crm", "CRM7", "crm_id", "CRM7"), ("ecommerce", "ACC7", "crm_id", "CRM7"),
+            ("ecommerce", "ACC7", "account_id", "ACC7"), ("web", "cookie7", "account_id", "ACC7")]
+    declared = dict(clusters.KEY_CONFIDENCE)
+    assert declared["crm_id"] == declared["account_id"]
+    for first in ("crm_id", "account_id"):
+        monkeypatch.setattr(clusters, "KEY_CONFIDENCE", {first: declared[first], **declared})
+        _, placed = run(con, records, keys)
+        assert placed[("ecommerce", "ACC7")][1] == f"deterministic:{first}"
+        assert placed[("web", "cookie7")][1] == "deterministic:account_id"
+
+
 def test_ids_are_stable_and_a_merge_keeps_the_survivor(con):
     _, first = run(con, BASE_RECORDS, BASE_KEYS)
     _, second = run(con, BASE_RECORDS, BASE_KEYS)

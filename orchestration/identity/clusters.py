@@ -31,6 +31,13 @@ EVIDENCE_TABLE = "identity.match_evidence"
 MAX_NAMED_RECORDS_PER_CUSTOMER = 20
 HISTORY_TABLE = "identity.customer_id_history"
 
+
+def _key_ranks() -> list[int]:
+    """Per key type of KEY_CONFIDENCE, its rank as the rule that placed a record: the most
+    certain first, equally certain ones in their declared order."""
+    order = sorted(KEY_CONFIDENCE, key=lambda k: -KEY_CONFIDENCE[k])  # stable: declared order on ties
+    return [order.index(k) for k in KEY_CONFIDENCE]
+
 # What an incremental night compares against (no personal value: hashes, component numbers, ids):
 # per record its fingerprint (name signature, birth date and identifier values hashed), the
 # component of the whole graph it sat in (before the size guard) and its placement; per record
@@ -250,8 +257,10 @@ def resolve(con: duckdb.DuckDBPyConnection, as_of: dt.date, scope: str | None = 
     con.execute("""
         CREATE OR REPLACE TEMP TABLE id_placed_final AS
         WITH rules AS (
-            SELECT e.rec_ix, arg_max(e.key_type, c.conf) AS key_type, max(c.conf) AS conf
-            FROM id_edges e JOIN (SELECT unnest(?) AS key_type, unnest(?) AS conf) c USING (key_type)
+            -- equally certain keys (a CRM id and an account id) are ranked by their declared
+            -- order: arg_max on confidence alone picked either, run to run
+            SELECT e.rec_ix, arg_min(e.key_type, c.rank) AS key_type, max(c.conf) AS conf
+            FROM id_edges e JOIN (SELECT unnest(?) AS key_type, unnest(?) AS conf, unnest(?) AS rank) c USING (key_type)
             GROUP BY e.rec_ix
         ),
         ends AS (
@@ -280,7 +289,7 @@ def resolve(con: duckdb.DuckDBPyConnection, as_of: dt.date, scope: str | None = 
         LEFT JOIN rules k USING (rec_ix)
         LEFT JOIN prob_conf pc USING (rec_ix)
         LEFT JOIN weakest w USING (comp)
-    """, [list(KEY_CONFIDENCE), list(KEY_CONFIDENCE.values())])
+    """, [list(KEY_CONFIDENCE), list(KEY_CONFIDENCE.values()), _key_ranks()])
     placed = ("SELECT source, source_record_id, customer_id, match_rule, match_confidence "
               "FROM id_placed_final ORDER BY rec_ix")
     if scope and has_previous:
