@@ -1,8 +1,9 @@
 """Point-in-time customer features, computed inside DuckDB from facts dated on or before a cutoff.
 
-Purchases come from marts.fct_order_lines; when the working warehouse also holds the silos'
-staging tables, e-mail reactivity (ESP events), web intent (key pages, quotes started) and
-calls/complaints are joined through the identity map; declared data comes from dim_customer.
+Purchases come from marts.fct_order_lines and e-mail reactivity from marts.fct_message_events;
+when the working warehouse also holds the silos' staging tables, web intent (key pages, quotes
+started) and calls/complaints are joined through the identity map; declared data comes from
+dim_customer.
 Facts dated after the cutoff never enter a feature (only the label).
 """
 
@@ -60,17 +61,18 @@ WITH purchases AS (
 )
 """
 
+# the e-mail events' fact already carries the customer: no join of a year of recipients (at 1M
+# customers 3.8 s against 1.1 s warm, 4.8 s against 1.8 s cold, the same rows)
 _EMAIL = """, email AS (
-    SELECT m.customer_id,
+    SELECT e.customer_id,
            count(*) FILTER (WHERE e.event_type = 'sent') AS emails_received_365d,
            count(*) FILTER (WHERE e.event_type = 'open') / greatest(count(*) FILTER (WHERE e.event_type = 'sent'), 1)
                AS email_open_rate,
            count(*) FILTER (WHERE e.event_type = 'click') / greatest(count(*) FILTER (WHERE e.event_type = 'sent'), 1)
                AS email_click_rate
-    FROM staging.stg_esp__events e
-    JOIN marts.customer_identity_map m ON m.source = 'esp' AND m.source_record_id = e.recipient_raw
-    WHERE e.event_date <= $cutoff AND e.event_date > $cutoff - INTERVAL 365 DAY AND m.customer_id IS NOT NULL
-    GROUP BY m.customer_id
+    FROM marts.fct_message_events e
+    WHERE e.event_date <= $cutoff AND e.event_date > $cutoff - INTERVAL 365 DAY AND e.customer_id IS NOT NULL
+    GROUP BY e.customer_id
 )"""
 _WEB = """, web AS (
     SELECT m.customer_id,
@@ -101,7 +103,7 @@ def features_as_of(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> pd.DataFr
     """One row per customer known at `cutoff`: features from facts up to it, and the label
     (a purchase within the 90 days after it; only meaningful for cutoffs at least 90 days old)."""
     mapped = table_exists(con, "marts.customer_identity_map")
-    parts = {"email": mapped and table_exists(con, "staging.stg_esp__events"),
+    parts = {"email": table_exists(con, "marts.fct_message_events"),
              "web": mapped and table_exists(con, "staging.stg_web__events"),
              "calls": mapped and table_exists(con, "staging.stg_callcenter__calls"),
              "declared": _has_column(con, "marts.dim_customer", "household_size")}
