@@ -1,6 +1,7 @@
 """Versioned model artefacts and the `ml_model_registry` table.
 
-Artefacts are pickles under `$DATAMART_HOME/models/propensity/<version>.pkl`; the registry
+Artefacts are pickles under `$DATAMART_HOME/models/propensity/<version>.pkl`, with the value
+model's parameters fitted alongside in `<version>.value.json` (models_ml/value.py); the registry
 table (published with the marts) lists each version with its training night, cutoffs and
 backtest metrics. Nightly scoring reuses the latest artefact; it is retrained weekly or on
 demand (the `retrain` flag in the Dagster launchpad).
@@ -31,6 +32,11 @@ def save(model: TrainedPropensity, folder: Path) -> Path:
         pickle.dump(model, fh)
     tmp.replace(path)
     return path
+
+
+def value_fit_path(folder: Path, model: TrainedPropensity) -> Path:
+    """Where the value model's parameters fitted with `model` are kept."""
+    return folder / f"{model.version}.value.json"
 
 
 def latest(con, folder: Path) -> TrainedPropensity | None:

@@ -50,7 +50,7 @@ def build_customer_scores(con, as_of: dt.date, random_state: int = 0, model_dir:
         float(propensity["purchase_propensity"].median()) if len(propensity) else 0.0)
     segments, s_meta, clusters, label_names = segment(feats, random_state)
     # the value model keeps the propensity model's cadence: its parameters sit beside the artefact
-    value_fit = model_dir / f"{model.version}.value.json" if model_dir is not None and model is not None else None
+    value_fit = registry.value_fit_path(model_dir, model) if model_dir is not None and model is not None else None
     value, v_meta = customer_value(con, as_of, random_state, fit_path=value_fit, refit=trained)
     feats = feats.merge(value, on="customer_id", how="left")
     rules, r_meta = decision_rules(backtest, feats, random_state)

@@ -85,7 +85,7 @@ def test_one_person_across_silos_and_guards(con):
 def test_equally_certain_keys_name_the_rule_by_their_declared_order(con, monkeypatch):
     # an account linked to a CRM member shares a CRM id with the member and its account id with
     # the cookie it logs in from: both keys are certain (1.0); the one declared first names the rule
-    import orchestration.identity.clusters as clusters
+    from orchestration.identity import clusters
 
     records = [("crm", "CRM7", sig("Eva", "Roux"), None), ("ecommerce", "ACC7", sig("Eva", "Roux"), None),
                ("web", "cookie7", None, None)]

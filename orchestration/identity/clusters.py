@@ -38,6 +38,7 @@ def _key_ranks() -> list[int]:
     order = sorted(KEY_CONFIDENCE, key=lambda k: -KEY_CONFIDENCE[k])  # stable: declared order on ties
     return [order.index(k) for k in KEY_CONFIDENCE]
 
+
 # What an incremental night compares against (no personal value: hashes, component numbers, ids):
 # per record its fingerprint (name signature, birth date and identifier values hashed), the
 # component of the whole graph it sat in (before the size guard) and its placement; per record
