@@ -57,10 +57,11 @@ def run(landing: Path, as_of: dt.date, work: Path, only: list[str] | None = None
     for spec in ENTITIES:
         if only and spec.name not in only:
             continue
-        files = [str(f.path) for f in discover(landing, spec, as_of)[0]]
-        if not files:
+        found = [f.path for f in discover(landing, spec, as_of)[0]]
+        if not found:
             continue
-        warm_page_cache([Path(f) for f in files])  # both sides read from the page cache
+        warm_page_cache(found)  # both sides read from the page cache
+        files = [str(f) for f in found]
         t0, c0 = time.perf_counter(), _cpu()
         floor_db.execute(f"CREATE OR REPLACE TABLE t_{spec.name} AS SELECT * FROM {plain_read_sql(spec, files)}")
         floor = {"wall_s": time.perf_counter() - t0, "cpu_s": _cpu() - c0}
