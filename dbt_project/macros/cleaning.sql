@@ -20,7 +20,7 @@
 
 {#- Accent-folded, lower-case, letters only: the key names are matched on. -#}
 {% macro name_key(col) -%}
-    nullif(regexp_replace(lower({{ strip_accents(clean_text(col)) }}), '[^a-z]', '', 'g'), '')
+    nullif({{ regexp_replace_all('lower(' ~ strip_accents(clean_text(col)) ~ ')', "'[^a-z]'", "''") }}, '')
 {%- endmacro %}
 
 {% macro strip_accents(expr) -%}
@@ -35,7 +35,7 @@
 {#- Match key of an e-mail: lower case, +tag removed. Keeps the contact address untouched. -#}
 {% macro email_key(col) -%}
     case when {{ clean_email(col) }} like '%_@_%._%'
-         then regexp_replace({{ clean_email(col) }}, '\+[^@]*@', '@')
+         then regexp_replace({{ clean_email(col) }}, '[+][^@]*@', '@')
     end
 {%- endmacro %}
 
@@ -45,7 +45,7 @@
 {%- endmacro %}
 
 {% macro postcode_key(col) -%}
-    nullif(regexp_replace(upper({{ clean_text(col) }}), '[^0-9A-Z]', '', 'g'), '')
+    nullif({{ regexp_replace_all('upper(' ~ clean_text(col) ~ ')', "'[^0-9A-Z]'", "''") }}, '')
 {%- endmacro %}
 
 {#- Latest version of an upserted row as of the night: landing files are the version clock. -#}
@@ -87,4 +87,14 @@
 
 {% macro from_night(relation) -%}
     {{ relation }} where _file_date <= {{ as_of_date() }}
+{%- endmacro %}
+
+{#- A street line's household key: accents, case, punctuation and the usual abbreviations folded. -#}
+{% macro address_key(col) -%}
+    {%- set ns = namespace(folded='lower(' ~ strip_accents(col) ~ ')') -%}
+    {%- for pattern, word in [('\\bav(e|\\.)?(\\s|$)', 'avenue '), ('\\b(bd|bld|blvd)\\.?(\\s|$)', 'boulevard '),
+                              ('\\br\\.?(\\s|$)', 'rue '), ('\\bpl\\.?(\\s|$)', 'place '), ('\\bch\\.?(\\s|$)', 'chemin ')] -%}
+        {%- set ns.folded = regexp_replace_all(ns.folded, "'" ~ pattern ~ "'", "'" ~ word ~ "'") -%}
+    {%- endfor -%}
+    {{ regexp_replace_all(ns.folded, "'[^a-z0-9]'", "''") }}
 {%- endmacro %}

@@ -33,7 +33,7 @@
     {%- set found = adapter.get_relation(database=log.database, schema=log.schema, identifier=log.identifier) -%}
     {%- if found is none -%}{{ return(none) }}{%- endif -%}
     {%- set q -%}
-        select cast(night as varchar), cast(loaded_until as varchar), cast(changed_at as varchar)
+        select cast(night as {{ dbt.type_string() }}), cast(loaded_until as {{ dbt.type_string() }}), cast(changed_at as {{ dbt.type_string() }})
         from {{ log }}
         where model = '{{ model }}' and change in ('build', 'full_build')
         order by changed_at desc
@@ -119,7 +119,7 @@
 {%- endmacro %}
 
 {#- post_hooks (each one statement): log the records this build rewrote (tonight's stamp), drop
-    the tombstones of vanished records, log a marker of the build, prune the log. -#}
+    the tombstones of vanished records (drop_placeholders), log a marker of the build, prune the log. -#}
 {% macro identity_log_rows(model) -%}
     {%- if is_incremental() -%}
     insert into {{ ref('int_identity__record_changes') }}
@@ -130,16 +130,10 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro identity_drop_tombstones(tombstone) -%}
-    {%- if is_incremental() -%}
-    delete from {{ this }} where {{ tombstone }} is null
-    {%- endif -%}
-{%- endmacro %}
-
 {% macro identity_log_marker(model) -%}
     insert into {{ ref('int_identity__record_changes') }}
         (source, source_record_id, model, change, night, changed_at, loaded_until)
-    select cast(null as varchar), cast(null as varchar), '{{ model }}',
+    select cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), '{{ model }}',
            '{{ "build" if is_incremental() else "full_build" }}', {{ as_of_date() }}, {{ identity_stamp() }},
            (select max(t) from (
                 select max(loaded_at) as t from {{ ref('stg_crm__customers') }}
@@ -154,6 +148,12 @@
 {#- The log keeps 35 days of changes; the identity step re-reads everything when its last read
     is older than what the log still holds. -#}
 {% macro identity_prune_log() -%}
+    {{ return(adapter.dispatch('identity_prune_log')()) }}
+{%- endmacro %}
+{% macro default__identity_prune_log() -%}
     delete from {{ ref('int_identity__record_changes') }}
     where changed_at < {{ dbt.dateadd('day', -35, identity_stamp()) }}
 {%- endmacro %}
+{#- Spark's Parquet tables take no DELETE, and need none: there every identity model is a table
+    built whole each night (incremental_materialization), the log with them. -#}
+{% macro spark__identity_prune_log() -%}{%- endmacro %}

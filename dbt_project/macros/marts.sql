@@ -193,7 +193,7 @@
 {% macro reattribution_previous_build() -%}
     {%- if not execute or not is_incremental() -%}{{ return(none) }}{%- endif -%}
     {%- set q -%}
-        select cast(night as varchar), cast(built_at as varchar), cast(loaded_until as varchar),
+        select cast(night as {{ dbt.type_string() }}), cast(built_at as {{ dbt.type_string() }}), cast(loaded_until as {{ dbt.type_string() }}),
                built_at < {{ dbt.dateadd('day', -30, identity_stamp()) }}
         from {{ ref('int_customer__reattribution_log') }}
         where model = '{{ this.identifier }}'
@@ -206,4 +206,14 @@
     {{ return({'night': "cast('" ~ rows[0][0] ~ "' as date)",
                'changed_at': "cast('" ~ rows[0][1] ~ "' as timestamp)",
                'loaded_until': "cast('" ~ rows[0][2] ~ "' as timestamp)"}) }}
+{%- endmacro %}
+
+{#- post_hook of an incremental model whose re-read customers can get a placeholder row (the
+    condition holds for it) that replaces their old row: drop the placeholders. Only incremental
+    builds write placeholders, so a full build (and every build on Spark, whose Parquet tables
+    take no DELETE) has nothing to drop. -#}
+{% macro drop_placeholders(condition) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where {{ condition }}
+    {%- endif -%}
 {%- endmacro %}

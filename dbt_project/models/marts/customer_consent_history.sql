@@ -16,7 +16,7 @@ crm as (
 ),
 
 channels as (
-    select 'email' as channel union all select 'sms' union all select 'post'
+    select channel from (values ('email'), ('sms'), ('post')) as c (channel)
 ),
 
 statements as (

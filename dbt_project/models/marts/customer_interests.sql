@@ -5,7 +5,8 @@ with pairs as (
     select
         s.signup_id,
         s.submitted_at,
-        trim({{ split_to_rows('s.interests', ';') }}) as interest_pair
+        -- a generator (Spark's explode) may not sit inside another function: trimmed below
+        {{ split_to_rows('s.interests', ';') }} as interest_pair
     from {{ ref('stg_forms__signups') }} s
     where s.interests is not null
 ),
@@ -16,7 +17,7 @@ parsed as (
         lower(trim({{ dbt.split_part('p.interest_pair', "':'", 1) }})) as interest_key,
         lower(trim({{ dbt.split_part('p.interest_pair', "':'", 2) }})) as interest_value,
         p.submitted_at
-    from pairs p
+    from (select signup_id, submitted_at, trim(interest_pair) as interest_pair from pairs) p
     join {{ source('identity', 'record_clusters') }} c
         on c.source = 'forms' and c.source_record_id = p.signup_id
     left join {{ ref('int_customer__privacy') }} priv on priv.customer_id = c.customer_id

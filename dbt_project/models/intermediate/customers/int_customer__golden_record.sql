@@ -21,11 +21,11 @@
 -- after tonight (a replay). A recomputed customer left with no record gets a placeholder row
 -- (record_count null) that replaces their old one; the post_hook deletes it.
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='customer_id',
     on_schema_change='append_new_columns',
-    post_hook=["delete from {{ this }} where record_count is null",
+    post_hook=["{{ drop_placeholders('record_count is null') }}",
                "{{ log_reattribution_build(golden_record_loaded_until()) }}"]
 ) }}
 -- depends_on: {{ ref('int_customer__reattribution_log') }}
@@ -84,7 +84,7 @@ bounced as (
       and recipient_email_key in (select {{ email_key('email') }} from records where email is not null)
     {%- endif %}
     group by recipient_email_key
-    having arg_max(event_type, occurred_at) = 'bounce'
+    having max_by(event_type, occurred_at) = 'bounce'
 ),
 
 emails as (
@@ -92,7 +92,7 @@ emails as (
         r.customer_id, r.email, r.source_priority, r.record_updated_at, r.source_record_id,
         r.email is not null
             and {{ email_key('r.email') }} is not null
-            and not regexp_matches({{ email_key('r.email') }}, '^(test|noreply|no-reply|none|null|nomail)@|@(test|example|invalid)\.')
+            and not {{ regexp_contains(email_key('r.email'), "'^(test|noreply|no-reply|none|null|nomail)@|@(test|example|invalid)\\.'") }}
             and b.email_key is null as is_valid
     from records r
     left join bounced b on b.email_key = {{ email_key('r.email') }}
@@ -113,7 +113,8 @@ best_address as (
     where address_line is not null or postcode is not null or city is not null
     qualify row_number() over (
         partition by customer_id
-        order by (address_line is not null)::int + (postcode is not null)::int + (city is not null)::int desc,
+        order by cast(address_line is not null as integer) + cast(postcode is not null as integer)
+                 + cast(city is not null as integer) desc,
                  source_priority, record_updated_at desc nulls last, source_record_id) = 1
 ),
 
@@ -121,12 +122,15 @@ declared as (
     select
         customer_id,
         {% for col in ['first_name', 'last_name', 'birth_date', 'phone_e164'] %}
-        first_value({{ col }} ignore nulls) over w as {{ col }},
+        {{ first_value_ignore_nulls(col) }} over w as {{ col }},
         {% endfor %}
         min(seen_at) over (partition by customer_id) as first_seen_at,
-        count(distinct source) over (partition by customer_id) as source_count,
+        {{ count_distinct_over('source', 'customer_id') }} as source_count,
         count(*) over (partition by customer_id) as record_count,
-        row_number() over w as rn
+        -- not `over w`: Spark refuses a ranking function over an explicit whole-partition frame
+        row_number() over (
+            partition by customer_id order by source_priority, record_updated_at desc nulls last, source_record_id
+        ) as rn
     from records
     window w as (
         partition by customer_id order by source_priority, record_updated_at desc nulls last, source_record_id
@@ -163,8 +167,9 @@ consents as (
     select
         customer_id,
         {% for channel in ['email', 'sms', 'post'] %}
-        arg_max(consent_{{ channel }}, event_at) filter (where consent_{{ channel }} is not null) as consent_{{ channel }},
-        arg_max(origin, event_at) filter (where consent_{{ channel }} is not null) as consent_{{ channel }}_origin,
+        max_by(consent_{{ channel }}, event_at) filter (where consent_{{ channel }} is not null) as consent_{{ channel }},
+        max_by(origin, event_at) filter (where consent_{{ channel }} is not null) as consent_{{ channel }}_origin
+        {{- ',' if not loop.last }}
         {% endfor %}
     from consent_events
     where customer_id is not null

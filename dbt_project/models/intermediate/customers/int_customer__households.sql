@@ -15,15 +15,7 @@ privacy as (
 address_keys as (
     -- postcode + street line with accents, case, punctuation and the usual abbreviations folded
     select customer_id,
-        'a|' || upper(replace(postcode, ' ', '')) || '|' || regexp_replace(
-            regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
-                lower(strip_accents(address_line)),
-                '\bav(e|\.)?(\s|$)', 'avenue ', 'g'),
-                '\b(bd|bld|blvd)\.?(\s|$)', 'boulevard ', 'g'),
-                '\br\.?(\s|$)', 'rue ', 'g'),
-                '\bpl\.?(\s|$)', 'place ', 'g'),
-                '\bch\.?(\s|$)', 'chemin ', 'g'),
-            '[^a-z0-9]', '', 'g') as hh_key
+        'a|' || upper(replace(postcode, ' ', '')) || '|' || {{ address_key('address_line') }} as hh_key
     from golden
     where address_line is not null and postcode is not null
 ),
@@ -34,7 +26,7 @@ landline_keys as (
     from {{ source('identity', 'record_clusters') }} c
     join {{ ref('int_identity__records') }} r using (source, source_record_id)
     where c.customer_id is not null and r.last_name_key is not null
-      and regexp_matches(r.phone_e164, '^\+33[1-59]')
+      and {{ regexp_contains('r.phone_e164', "'^\\+33[1-59]'") }}
 ),
 
 keys as (
@@ -42,7 +34,7 @@ keys as (
     from (select * from address_keys union all select * from landline_keys) k
     left join privacy p using (customer_id)
     where not coalesce(p.is_erased, false)
-    qualify count(distinct k.customer_id) over (partition by k.hh_key) between 2 and {{ max_members }}
+    qualify {{ count_distinct_over('k.customer_id', 'k.hh_key') }} between 2 and {{ max_members }}
 ),
 
 {% set rounds = 3 %}

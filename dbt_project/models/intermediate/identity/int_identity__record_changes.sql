@@ -5,10 +5,10 @@
 -- this model only creates the table. The identity step reads the entries newer than its last
 -- read instead of fingerprinting every record.
 select
-    cast(null as varchar) as source,
-    cast(null as varchar) as source_record_id,
-    cast(null as varchar) as model,
-    cast(null as varchar) as change,
+    cast(null as {{ dbt.type_string() }}) as source,
+    cast(null as {{ dbt.type_string() }}) as source_record_id,
+    cast(null as {{ dbt.type_string() }}) as model,
+    cast(null as {{ dbt.type_string() }}) as change,
     cast(null as date) as night,
     cast(null as timestamp) as changed_at,
     cast(null as timestamp) as loaded_until

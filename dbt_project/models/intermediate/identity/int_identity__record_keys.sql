@@ -1,9 +1,9 @@
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key=['source', 'source_record_id'],
     on_schema_change='append_new_columns',
-    post_hook=["{{ identity_log_rows('keys') }}", "{{ identity_drop_tombstones('key_value') }}",
+    post_hook=["{{ identity_log_rows('keys') }}", "{{ drop_placeholders('key_value is null') }}",
                "{{ identity_log_marker('keys') }}", "{{ identity_prune_log() }}"]
 ) }}
 -- depends_on: {{ ref('int_identity__record_changes') }}
@@ -100,6 +100,6 @@ changed as (
 select f.*, {{ identity_stamp() }} as changed_at
 from fresh f join changed c on c.source = f.source and c.source_record_id = f.source_record_id
 union all
-select source, source_record_id, cast(null as varchar), cast(null as varchar), {{ identity_stamp() }}
+select source, source_record_id, cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), {{ identity_stamp() }}
 from changed
 {%- endif %}

@@ -1,9 +1,9 @@
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key=['source', 'source_record_id'],
     on_schema_change='append_new_columns',
-    post_hook=["{{ identity_log_rows('records') }}", "{{ identity_drop_tombstones('source_priority') }}",
+    post_hook=["{{ identity_log_rows('records') }}", "{{ drop_placeholders('source_priority is null') }}",
                "{{ identity_log_marker('records') }}", "{{ identity_prune_log() }}"]
 ) }}
 -- depends_on: {{ ref('int_identity__record_changes') }}
@@ -45,7 +45,7 @@ accounts as (
 signups as (
     select 'forms', signup_id, 3,
         first_name, last_name, first_name_key, last_name_key, cast(null as date),
-        email, cast(null as varchar), cast(null as varchar), postcode, cast(null as varchar), cast(null as varchar),
+        email, cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), postcode, cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
         submitted_at, submitted_at
     from {{ ref('stg_forms__signups') }}
     where true {{ identity_only(prev, 'forms', 'signup_id') }}
@@ -53,8 +53,8 @@ signups as (
 
 guest_orders as (
     select 'ecommerce', order_id, 4,
-        cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as date),
-        guest_email, cast(null as varchar), shipping_address_line, shipping_postcode, shipping_city, shipping_country,
+        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as date),
+        guest_email, cast(null as {{ dbt.type_string() }}), shipping_address_line, shipping_postcode, shipping_city, shipping_country,
         ordered_at, ordered_at
     from {{ ref('stg_ecommerce__orders') }}
     where account_id is null and guest_email is not null {{ identity_only(prev, 'ecommerce', 'order_id') }}
@@ -62,8 +62,8 @@ guest_orders as (
 
 partner_appends as (
     select 'partners', crm_id, 5,
-        cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as date),
-        appended_email, cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar),
+        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as date),
+        appended_email, cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
         appended_at, appended_at
     from {{ ref('stg_partners__email_appends') }}
     where true {{ identity_only(prev, 'partners', 'crm_id') }}
@@ -71,8 +71,8 @@ partner_appends as (
 
 cards as (
     select 'pos', loyalty_card_id, 6,
-        cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as date),
-        cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar),
+        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as date),
+        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
         min(purchased_at), max(purchased_at)
     from {{ ref('stg_pos__receipt_lines') }}
     where loyalty_card_id is not null {{ identity_only(prev, 'pos', 'loyalty_card_id') }}
@@ -81,8 +81,8 @@ cards as (
 
 callers as (
     select 'callcenter', caller_phone_raw, 7,
-        cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as date),
-        cast(null as varchar), max(caller_phone_e164), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar),
+        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as date),
+        cast(null as {{ dbt.type_string() }}), max(caller_phone_e164), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
         min(called_at), max(called_at)
     from {{ ref('stg_callcenter__calls') }}
     where caller_phone_raw is not null {{ identity_only(prev, 'callcenter', 'caller_phone_raw') }}
@@ -91,8 +91,8 @@ callers as (
 
 recipients as (
     select 'esp', recipient_raw, 8,
-        cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as date),
-        max(recipient_email_key), max(recipient_phone_e164), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar),
+        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as date),
+        max(recipient_email_key), max(recipient_phone_e164), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
         min(occurred_at), max(occurred_at)
     from {{ ref('stg_esp__events') }}
     where recipient_raw is not null {{ identity_only(prev, 'esp', 'recipient_raw') }}
@@ -101,8 +101,8 @@ recipients as (
 
 cookies as (
     select 'web', anonymous_id, 9,
-        cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as date),
-        cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar),
+        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as date),
+        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
         min(occurred_at), max(occurred_at)
     from {{ ref('stg_web__events') }}
     where anonymous_id is not null {{ identity_only(prev, 'web', 'anonymous_id') }}
@@ -171,10 +171,10 @@ changed as (
 select f.*, {{ identity_stamp() }} as changed_at
 from fresh f join changed c on c.source = f.source and c.source_record_id = f.source_record_id
 union all
-select c.source, c.source_record_id, cast(null as integer), cast(null as varchar), cast(null as varchar),
-       cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as date),
-       cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar),
-       cast(null as varchar), cast(null as varchar), cast(null as timestamp), cast(null as timestamp),
+select c.source, c.source_record_id, cast(null as integer), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
+       cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as date),
+       cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
+       cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as timestamp), cast(null as timestamp),
        {{ identity_stamp() }}
 from changed c
 {%- endif %}

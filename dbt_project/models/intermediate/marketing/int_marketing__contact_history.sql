@@ -1,9 +1,9 @@
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='customer_id',
     on_schema_change='append_new_columns',
-    post_hook=["delete from {{ this }} where channel is null", "{{ log_reattribution_build() }}"]
+    post_hook=["{{ drop_placeholders('channel is null') }}", "{{ log_reattribution_build() }}"]
 ) }}
 -- depends_on: {{ ref('int_customer__record_sets') }}
 -- depends_on: {{ ref('int_customer__reattribution_log') }}

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='order_id',
     on_schema_change='append_new_columns',
@@ -21,21 +21,21 @@ with orders as (
 ),
 
 exploded as (
-    select order_id, lines, status_date, unnest(range(cast(json_array_length(lines) as bigint))) as idx
+    select order_id, lines, status_date, {{ explode_indexes('json_array_length(lines)', 'idx') }}
     from orders
 )
 
 select
     order_id,
     cast(idx + 1 as integer) as line_no,
-    trim(json_extract_string(lines, '$[' || idx || '].sku')) as sku,
-    cast(json_extract_string(lines, '$[' || idx || '].quantity') as integer) as quantity,
-    cast(json_extract_string(lines, '$[' || idx || '].unit_price') as decimal(18, 2)) as unit_price,
-    coalesce(try_cast(json_extract_string(lines, '$[' || idx || '].discount') as decimal(18, 2)), 0) as discount,
+    trim({{ json_text('lines', "'$[' || idx || '].sku'") }}) as sku,
+    cast({{ json_text('lines', "'$[' || idx || '].quantity'") }} as integer) as quantity,
+    cast({{ json_text('lines', "'$[' || idx || '].unit_price'") }} as decimal(18, 2)) as unit_price,
+    coalesce(try_cast({{ json_text('lines', "'$[' || idx || '].discount'") }} as decimal(18, 2)), 0) as discount,
     cast(
-        cast(json_extract_string(lines, '$[' || idx || '].quantity') as integer)
-        * cast(json_extract_string(lines, '$[' || idx || '].unit_price') as decimal(18, 2))
-        - coalesce(try_cast(json_extract_string(lines, '$[' || idx || '].discount') as decimal(18, 2)), 0)
+        cast({{ json_text('lines', "'$[' || idx || '].quantity'") }} as integer)
+        * cast({{ json_text('lines', "'$[' || idx || '].unit_price'") }} as decimal(18, 2))
+        - coalesce(try_cast({{ json_text('lines', "'$[' || idx || '].discount'") }} as decimal(18, 2)), 0)
         as decimal(18, 2)
     ) as net_amount,
     status_date

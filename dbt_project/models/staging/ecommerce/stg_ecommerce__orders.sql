@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='order_id',
     on_schema_change='append_new_columns',
@@ -22,10 +22,10 @@ select
     status,
     status in ('placed', 'shipped', 'delivered') as is_purchase,
     coalesce(upper({{ clean_text('currency') }}), 'EUR') as currency,
-    {{ clean_text("json_extract_string(shipping, '$.address_line')") }} as shipping_address_line,
-    {{ postcode_key("json_extract_string(shipping, '$.postcode')") }} as shipping_postcode,
-    {{ clean_text("json_extract_string(shipping, '$.city')") }} as shipping_city,
-    upper({{ clean_text("json_extract_string(shipping, '$.country')") }}) as shipping_country,
+    {{ clean_text(json_text('shipping', "'$.address_line'")) }} as shipping_address_line,
+    {{ postcode_key(json_text('shipping', "'$.postcode'")) }} as shipping_postcode,
+    {{ clean_text(json_text('shipping', "'$.city'")) }} as shipping_city,
+    upper({{ clean_text(json_text('shipping', "'$.country'")) }}) as shipping_country,
     lines,
     _file_date as status_date,
     _loaded_at as loaded_at
