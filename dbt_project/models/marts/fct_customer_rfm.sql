@@ -1,7 +1,8 @@
 {{ config(
-    materialized=incremental_materialization(),
-    incremental_strategy='delete+insert',
+    materialized='incremental',
+    incremental_strategy=history_strategy(),
     unique_key='snapshot_date',
+    partition_by=history_partition_by('snapshot_date'),
     on_schema_change='append_new_columns',
     full_refresh=false
 ) }}
