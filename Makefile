@@ -5,6 +5,8 @@ export OMP_NUM_THREADS ?= 1
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# the spark extra (pyspark, dbt-spark) on top of the locked install, for `make test-spark`
+SPARK_STAMP := $(VENV)/.installed-spark
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := dbt_project/dbt_project.yml dbt_project/profiles.yml $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f 2>/dev/null)
 DATAMART_HOME ?= $(CURDIR)/data/home
@@ -14,7 +16,7 @@ DEMO_DAYS ?= 365
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DATAMART_HOME DATAMART_LANDING_DIR
 
-.PHONY: install system-deps demo refresh test ui bench bench-models lint clean
+.PHONY: install system-deps demo refresh test test-spark ui bench bench-models lint clean
 
 # Byte-compiled at install: every refresh, dbt invocation and test process imports dbt, dagster,
 # GX and pandas, and where PYTHONDONTWRITEBYTECODE is set (CI, containers) nothing else writes
@@ -54,8 +56,20 @@ system-deps:  ## Debian's chromium and postgresql for the browser and PostgreSQL
 		fi; \
 	fi
 
-test: install system-deps  ## the whole test suite
-	$(BIN)/python -m pytest -q
+test: install system-deps  ## the whole test suite but the Spark engine's (make test-spark)
+	$(BIN)/python -m pytest -q -m "not spark"
+
+# The Spark engine is an optional extra (a 456 MB pyspark, a JVM): added to the same .venv
+# with --inexact, since `uv sync` without it removes what the lock's default install lacks. Its
+# stamp follows the main one: a re-install by `make install` (exact, pyspark removed) re-adds it.
+$(SPARK_STAMP): $(STAMP)
+	@UV=$$(command -v uv || echo "python3 -m uv"); \
+		$$UV sync --frozen --extra spark --inexact --compile-bytecode --python python3.11
+	@touch $(SPARK_STAMP)
+
+test-spark: $(SPARK_STAMP) $(MANIFEST)  ## the same refresh on Spark and DuckDB, datamarts compared (needs Java 17+)
+	@command -v java >/dev/null 2>&1 || echo "no java on PATH: the Spark tests will be skipped"
+	$(BIN)/python -m pytest -q -m spark
 
 ui: install  ## Dagster webserver + daemon on the same assets (http://127.0.0.1:3000)
 	@mkdir -p $(DAGSTER_HOME)

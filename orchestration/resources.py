@@ -80,6 +80,28 @@ class NightDbtCliResource(DbtCliResource):
         return super()._initialize_dbt_core_adapter(args) if DBT_ADAPTER_WANTED.get() else None
 
 
+# dbt on the Spark engine (orchestration/engines/dbt_spark.py): a console script of this project,
+# next to this interpreter, because dagster-dbt runs its dbt as one executable path
+SPARK_DBT_EXECUTABLE = "datamart-dbt-spark"
+
+
+def spark_dbt(dbt: DbtCliResource) -> DbtCliResource:
+    """The same dbt resource, running dbt through `datamart-dbt-spark` (DATAMART_ENGINE=spark).
+    Chosen per step, not when definitions load: the code location is the same for both engines."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
+        raise RuntimeError("DATAMART_ENGINE=spark needs the project's `spark` extra (pyspark, dbt-spark): "
+                           "uv sync --extra spark --inexact (docs/scale-out.md)")
+    executable = Path(sys.executable).with_name(SPARK_DBT_EXECUTABLE)
+    if not executable.exists():
+        raise RuntimeError(f"{executable} not found: install the project into this environment "
+                           "(uv sync --extra spark --inexact)")
+    return NightDbtCliResource(project_dir=dbt.project_dir, profiles_dir=dbt.profiles_dir, profile=dbt.profile,
+                               target=dbt.target, global_config_flags=list(dbt.global_config_flags),
+                               state_path=dbt.state_path, dbt_executable=str(executable))
+
+
 def dbt_resource() -> DbtCliResource:
     # the dbt next to this interpreter: works without activating the virtualenv
     executable = Path(sys.executable).with_name("dbt")

@@ -1,0 +1,105 @@
+"""The same refresh on DuckDB and on Spark, in one run: times and the published marts compared.
+
+    python bench/bench_engines.py --scale s          # 20,000 customers x 365 days
+
+For each engine (DATAMART_ENGINE=duckdb, then spark), in a child process each: a full refresh
+of the cached landing zone as of its second-to-last day (the eve), then the next night. Step times
+come from the Dagster run (bench_refresh.py's harness). Then every table of the two published
+datamarts is compared (orchestration/engines/compare.py). Spark runs locally (local[2] by default,
+DATAMART_SPARK_MASTER / DATAMART_SPARK_CONF to change it); it needs the `spark` extra.
+
+Writes bench/results/engines-<scale>.json and .md. Figures are ratios within this one run: the
+machine, its load and its disk are the same for both engines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_refresh import CACHE, SCALES, landing_for, phase_in_child, summarise  # noqa: E402
+
+ENGINES = ("duckdb", "spark")
+
+
+def run_engine(engine: str, home: Path, landing: Path, eve: dt.date) -> dict:
+    os.environ["DATAMART_ENGINE"] = engine
+    try:
+        full = phase_in_child(home, landing, eve)
+        night = phase_in_child(home, landing, eve + dt.timedelta(days=1)) if full["ok"] else None
+    finally:
+        os.environ.pop("DATAMART_ENGINE", None)
+    return {"full": full, "night": night}
+
+
+def markdown(report: dict) -> str:
+    lines = [f"# Engines benchmark, scale {report['scale']} ({report['customers']:,} customers x "
+             f"{report['days']} days), {report['started']}", "",
+             f"Machine: {report['cpus']} cores; Spark master {report['spark_master']}.", "",
+             "| phase | step group | duckdb wall s | spark wall s | spark / duckdb |", "|---|---|---|---|---|"]
+    for phase in ("full", "night"):
+        d, s = report["engines"]["duckdb"][phase], report["engines"]["spark"][phase]
+        if not d or not s:
+            continue
+        dg_, sg = summarise(d)["groups"], summarise(s)["groups"]
+        for group in sorted(set(dg_) | set(sg)):
+            dw, sw = dg_.get(group, {}).get("wall_s", 0.0), sg.get(group, {}).get("wall_s", 0.0)
+            ratio = f"{sw / dw:.2f}" if dw else "-"
+            lines.append(f"| {phase} | {group} | {dw:.1f} | {sw:.1f} | {ratio} |")
+        lines.append(f"| {phase} | **whole refresh** | {d['wall_s']:.1f} | {s['wall_s']:.1f} | "
+                     f"{s['wall_s'] / d['wall_s']:.2f} |")
+    lines += ["", "Peak RSS (MB, the child process; Spark's JVM is a grandchild and not counted): "
+              + ", ".join(f"{e} {report['engines'][e]['full'].get('peak_rss_mb', 0):.0f}" for e in ENGINES), ""]
+    cmp_ = report.get("comparison")
+    if cmp_ is not None:
+        lines += ["## Published datamarts compared", "",
+                  f"{cmp_['tables']} tables compared, {len(cmp_['differences'])} with differences.", ""]
+        lines += [f"- {d}" for d in cmp_["differences"]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", choices=sorted(SCALES), default="s")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    ap.add_argument("--cache", default=str(CACHE))
+    args = ap.parse_args(argv)
+
+    from orchestration.engines.compare import compare_datamarts
+
+    landing, last_day = landing_for(args.scale, Path(args.cache))
+    eve = last_day - dt.timedelta(days=1)
+    customers, days = SCALES[args.scale]
+    report = {"scale": args.scale, "customers": customers, "days": days, "as_of": eve.isoformat(),
+              "started": dt.datetime.now().isoformat(timespec="seconds"), "cpus": os.cpu_count(),
+              "spark_master": os.environ.get("DATAMART_SPARK_MASTER") or "local[2]", "engines": {}}
+    with tempfile.TemporaryDirectory(prefix=f"bench-engines-{args.scale}-") as tmp:
+        homes = {e: Path(tmp) / e / "home" for e in ENGINES}
+        for engine in ENGINES:
+            homes[engine].mkdir(parents=True)
+            t0 = time.perf_counter()
+            report["engines"][engine] = run_engine(engine, homes[engine], landing, eve)
+            print(f"{engine}: {time.perf_counter() - t0:.0f}s", flush=True)
+        if all(report["engines"][e]["night"] and report["engines"][e]["night"]["ok"] for e in ENGINES):
+            found = compare_datamarts(homes["duckdb"] / "datamart.duckdb", homes["spark"] / "datamart.duckdb")
+            report["comparison"] = {"tables": found.tables, "differences": found.differences}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"engines-{args.scale}.json").write_text(json.dumps(report, indent=2, default=str))
+    (out / f"engines-{args.scale}.md").write_text(markdown(report))
+    print(markdown(report))
+    return report
+
+
+if __name__ == "__main__":
+    main()
