@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_refresh import CACHE, SCALES, landing_for, phase_in_child, summarise  # noqa: E402
+from bench_refresh import CACHE, SCALES, landing_for, phase_in_child, summarise
 
 ENGINES = ("duckdb", "spark")
 
@@ -43,8 +43,9 @@ def run_engine(engine: str, home: Path, landing: Path, eve: dt.date) -> dict:
 
 
 def markdown(report: dict) -> str:
-    lines = [f"# Engines benchmark, scale {report['scale']} ({report['customers']:,} customers x "
-             f"{report['days']} days), {report['started']}", "",
+    title = (f"# Engines benchmark, scale {report['scale']} ({report['customers']:,} customers x "
+             f"{report['days']} days), {report['started']}")
+    lines = [title, "",
              f"Machine: {report['cpus']} cores; Spark master {report['spark_master']}.", "",
              "| phase | step group | duckdb wall s | spark wall s | spark / duckdb |", "|---|---|---|---|---|"]
     for phase in ("full", "night"):
