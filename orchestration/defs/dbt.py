@@ -215,7 +215,10 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, datamart: Dat
         # the column metadata fetch queries the built tables through dagster-dbt's in-process
         # adapter of the profile's target: on Spark a second Spark session, in the orchestrator.
         # Skipped; the columns documented in the dbt YAML stay on every asset's definition.
-        scope = replace(scope, column_metadata=False)
+        # One dbt thread: Spark parallelises each query itself, and two nodes whose hooks append
+        # to the same table at once collide in its `_temporary` commit folder (seen: the identity
+        # change log, the reattribution log; the job fails, its retry passes)
+        scope = replace(scope, column_metadata=False, threads=1)
     context.log.info(f"dbt scope tonight: engine {engine()}, whole-table tests {scope.whole_table_tests}, "
                      f"column metadata {scope.column_metadata}")
     os.environ.update(dbt_env(as_of.isoformat(), scope))

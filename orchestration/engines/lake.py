@@ -3,7 +3,7 @@
 Ingestion (quarantine, load accounting, erasure) happens once, in the DuckDB warehouse; what it
 accepted is written here for the Spark engine, so both engines read the same rows and the load
 accounting holds on both. Raw tables are one folder per table with a file per landing-file date
-(``lake/raw/<source>__<entity>/<YYYY-MM-DD>.parquet``); the other tables a dbt step reads (the
+(``lake/raw/<source>__<entity>/file_day=<YYYY-MM-DD>/``); the other tables a dbt step reads (the
 identity and privacy steps' outputs, the staging layer for the marts: dbt_steps.py) one file each.
 
 Layout: ``lake/<schema>/<table>/``; on Spark each folder is the external table ``<schema>.<table>``.

@@ -65,6 +65,8 @@ select
     cast(customers as integer) as customers,
     cast(orders as integer) as orders,
     cast(revenue as decimal(18, 2)) as revenue,
-    cast(revenue / nullif(sum(revenue) over (partition by month_start), 0) as double) as revenue_share,
+    -- divided as doubles: DuckDB does so for decimals anyway, Spark would keep 10 decimal places
+    cast(revenue as double) / nullif(cast(sum(revenue) over (partition by month_start) as double), 0)
+        as revenue_share,
     cast(revenue / nullif(orders, 0) as decimal(18, 2)) as average_order_value
 from monthly
