@@ -59,8 +59,9 @@ def markdown(report: dict) -> str:
             lines.append(f"| {phase} | {group} | {dw:.1f} | {sw:.1f} | {ratio} |")
         lines.append(f"| {phase} | **whole refresh** | {d['wall_s']:.1f} | {s['wall_s']:.1f} | "
                      f"{s['wall_s'] / d['wall_s']:.2f} |")
-    lines += ["", "Peak RSS (MB, the child process; Spark's JVM is a grandchild and not counted): "
-              + ", ".join(f"{e} {report['engines'][e]['full'].get('peak_rss_mb', 0):.0f}" for e in ENGINES), ""]
+    # no peak RSS: ru_maxrss of children is the largest child so far (the engines would share one
+    # figure), and Spark's memory is its JVM's, a grandchild
+    lines.append("")
     cmp_ = report.get("comparison")
     if cmp_ is not None:
         lines += ["## Published datamarts compared", "",
