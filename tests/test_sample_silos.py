@@ -103,3 +103,11 @@ def test_past_buyers_buy_again(tmp_path):
     once = past[past == 1].index
     rate = lambda ids: sum(p in later for p in ids) / max(1, len(ids))
     assert rate(frequent) > rate(once)
+
+
+def test_a_small_zone_without_store_returns_is_generated(tmp_path):
+    """150 customers x 90 days with seed 11 plant no store return: generation used to crash."""
+    summary = generate(tmp_path / "l", customers=150, days=90, start=dt.date(2025, 1, 1), seed=11)
+    assert summary["persons"] == 150
+    with open(next((tmp_path / "l" / "pos" / "receipts").glob("*.csv")), encoding="utf-8") as f:
+        assert next(csv.reader(f, delimiter=";"))[0] == "receipt_id"

@@ -41,6 +41,8 @@ class Silos:
         return self.start + off.astype("timedelta64[D]")
 
     def _ids(self, prefix: str, n: int, width: int) -> np.ndarray:
+        if n == 0:  # np.char.zfill fails on an empty array (a small zone may have no store return)
+            return np.array([], dtype=str)
         nums = self.rng.choice(10 ** width, n, replace=False)
         return np.char.add(prefix, np.char.zfill(nums.astype(str), width))
 
