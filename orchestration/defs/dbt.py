@@ -210,7 +210,8 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, datamart: Dat
     settings = datamart.settings()
     as_of = settings.as_of
     scope = night_scope(as_of, last_night_built(datamart), config)
-    on_spark = engine() == "spark"
+    engine_name = engine()
+    on_spark = engine_name == "spark"
     if on_spark:
         # the column metadata fetch queries the built tables through dagster-dbt's in-process
         # adapter of the profile's target: on Spark a second Spark session, in the orchestrator.
@@ -219,7 +220,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, datamart: Dat
         # to the same table at once collide in its `_temporary` commit folder (seen: the identity
         # change log, the reattribution log; the job fails, its retry passes)
         scope = replace(scope, column_metadata=False, threads=1)
-    context.log.info(f"dbt scope tonight: engine {engine()}, whole-table tests {scope.whole_table_tests}, "
+    context.log.info(f"dbt scope tonight: engine {engine_name}, whole-table tests {scope.whole_table_tests}, "
                      f"column metadata {scope.column_metadata}")
     os.environ.update(dbt_env(as_of.isoformat(), scope))
     manifest = None

@@ -2,10 +2,9 @@
 
 Used by the engine comparison test (tests/test_spark_engine.py) and bench/bench_engines.py. Both
 files are attached to one in-memory DuckDB and compared in SQL (EXCEPT ALL both ways), never row
-by row in Python. Floating-point columns are compared after rounding to a number of significant
-digits: the engines sum and divide in different orders. Rounding alone would fail two values a
-hair apart on either side of a rounding boundary, so the rows left over are matched once more
-within a relative tolerance (REL_TOLERANCE). What a refresh stamps with its own clock
+by row in Python. Rows are compared exactly first; where a table has floating-point columns, the
+rows left over are matched once more with floats within a relative tolerance (REL_TOLERANCE):
+the engines sum and divide in different orders. What a refresh stamps with its own clock
 (load and build times, a model's artefact path and version) is left out by name.
 
 The report names tables, columns and counts only: never a value (they hold personal data).
@@ -24,9 +23,7 @@ RUN_STAMPED = frozenset({
     "checked_at", "load_id", "run_id", "started_at", "finished_at", "model_version", "artefact_path", "artefact",
     "duration_s",
 })
-# Significant digits kept when comparing DOUBLE / FLOAT columns
-FLOAT_DIGITS = 9
-# Rows that differ after rounding still match a row of the other side whose other columns are
+# Rows that differ exactly still match a row of the other side whose other columns are
 # equal and whose floats are this close (relative)
 REL_TOLERANCE = 1e-9
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
@@ -51,15 +48,6 @@ def _tables(con: duckdb.DuckDBPyConnection, db: str, schemas: tuple[str, ...]) -
     for table, column, dtype in rows:
         out.setdefault(table, []).append((column, dtype))
     return out
-
-
-def _value(column: str, dtype: str) -> str:
-    quoted = f'"{column}"'
-    if dtype in FLOAT_TYPES:
-        # relative rounding: FLOAT_DIGITS significant digits whatever the magnitude
-        return (f"CASE WHEN {quoted} IS NULL OR {quoted} = 0 OR isnan({quoted}) OR isinf({quoted}) THEN {quoted} "
-                f"ELSE round({quoted}, {FLOAT_DIGITS} - 1 - cast(floor(log10(abs({quoted}))) AS INTEGER)) END")
-    return quoted
 
 
 def _unmatched(con: duckdb.DuckDBPyConnection, name: str, cols: list[tuple[str, str]], a: str, b: str) -> int:
@@ -103,7 +91,7 @@ def compare_datamarts(left: Path, right: Path, schemas: tuple[str, ...] = ("mart
                 result.differences.append(f"{name}: columns or types differ ({', '.join(mismatched + extra)})")
                 continue
             cols = [(c, t) for c, t in lt[name] if c not in RUN_STAMPED]
-            select = ", ".join(_value(c, t) for c, t in cols) or "1"
+            select = ", ".join(f'"{c}"' for c, _ in cols) or "1"
             counts = con.execute(
                 f"SELECT (SELECT count(*) FROM (SELECT {select} FROM l.{name} EXCEPT ALL SELECT {select} FROM r.{name})),"
                 f"       (SELECT count(*) FROM (SELECT {select} FROM r.{name} EXCEPT ALL SELECT {select} FROM l.{name})),"
