@@ -220,3 +220,57 @@ def test_a_cluster_too_large_to_be_one_person_falls_back_to_its_deterministic_pa
     assert dups["customer_id"].nunique() == 4
     assert set(dups["match_rule"]) == {"singleton"}
     assert con.execute("SELECT count(*) FROM identity.match_evidence").fetchall()[0][0] == 0
+
+
+@pytest.mark.parametrize("max_named", [3, 20])
+def test_the_plain_sql_clustering_places_every_record_as_the_duckdb_step(con, monkeypatch, max_named):
+    """The Spark engine's clustering (components in plain SQL, run there through SparkSql) run on
+    DuckDB over the same stitching and links: every record gets the customer, rule and
+    confidence the scipy-based step gave it, with and without the size guard splitting."""
+    from orchestration.identity import clusters
+
+    monkeypatch.setattr(clusters, "MAX_NAMED_RECORDS_PER_CUSTOMER", max_named)
+    same = [("crm", f"CRM_DUP{i}", "sebastien", "kowalczyk", dt.date(1980, 3, 4), "12 rue des Tanneurs", "67000",
+             "Strasbourg") for i in range(4)]
+    load(con, population() + same)
+    build_edges(con)
+    unresolvable_records(con)
+    matching.run(con, probabilistic.load_model(None), as_of=dt.date(2025, 1, 1))
+    stats = resolve(con, dt.date(2025, 1, 1))
+    assert (stats["oversized_clusters_split"] > 0) == (max_named == 3)
+    split, rounds = clusters.cluster_in_sql(con, has_links=True)
+    assert split == stats["oversized_clusters_split"] and rounds >= 3
+    con.execute(f"DELETE FROM {clusters.HISTORY_TABLE}")
+    clusters.place(con, has_previous=False)  # a first night's ids, as the step's were
+    diff = con.execute(f"""
+        SELECT count(*) FILTER (WHERE c.source IS NULL OR p.source IS NULL),
+               count(*) FILTER (WHERE p.customer_id IS DISTINCT FROM c.customer_id OR p.match_rule <> c.match_rule
+                                OR p.match_confidence <> c.match_confidence),
+               count(*) FILTER (WHERE p.match_rule = 'probabilistic:splink' OR c.match_rule = 'probabilistic:splink')
+        FROM id_placed_final p FULL JOIN {clusters.CLUSTERS_TABLE} c USING (source, source_record_id)
+    """).fetchone()
+    assert diff[:2] == (0, 0)
+    if max_named == 20:
+        assert diff[2] > 0  # the model's links were placed too
+
+
+def test_sql_components_find_the_components_scipy_finds(con):
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from orchestration.identity.clusters import sql_components
+
+    rng = np.random.default_rng(5)
+    n = 300
+    # chains (long paths need many rounds without pointer jumping), stars and isolated vertices
+    a = np.concatenate([np.arange(0, 99), rng.integers(100, 250, 120)])
+    b = np.concatenate([np.arange(1, 100), rng.integers(100, 250, 120)])
+    con.register("e", pd.DataFrame({"a": a, "b": b}))
+    con.register("v", pd.DataFrame({"v": np.arange(n)}))
+    rounds = sql_components(con, "v", "e", "cc")
+    labels = dict(con.execute("SELECT v, comp FROM cc").fetchall())
+    _, expected = connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)), directed=False)
+    smallest = {c: int(np.flatnonzero(expected == c).min()) for c in np.unique(expected)}
+    assert labels == {v: smallest[expected[v]] for v in range(n)}
+    assert rounds < 15  # a 100-link chain, in about log rounds

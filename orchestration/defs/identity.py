@@ -7,6 +7,7 @@ import dagster as dg
 from pydantic import Field
 
 from .. import charts
+from ..engines import engine, identity_spark
 from ..identity import probabilistic
 from ..identity.incremental import resolve_night
 from ..resources import DatamartResource
@@ -65,7 +66,10 @@ def identity_resolution(context: dg.AssetExecutionContext, config: IdentityConfi
         model = probabilistic.load_model(home_model)
         timings["training_s"] = time.perf_counter() - t0
 
-        night = resolve_night(con, model, full=config.full_refresh, as_of=s.as_of)
+        if engine() == "spark":  # every night a full one (engines/identity_spark.py)
+            night = identity_spark.run(con, s.home, home_model, s.as_of)
+        else:
+            night = resolve_night(con, model, full=config.full_refresh, as_of=s.as_of)
         timings.update(night.timings)
     stats, match, stitch = night.stats, night.match, night.stitch
     context.log.info(f"identity: {stats['customers']} customers, {match.mode} matching of "

@@ -71,15 +71,25 @@ def export_tables(con: duckdb.DuckDBPyConnection, lake: Path, qualified: Iterabl
 
 def register_lake(spark, lake: Path) -> list[str]:
     """Each folder of the lake as an external Parquet table of the Spark catalog (metadata only)."""
-    registered = []
     if not lake.exists():
-        return registered
-    for schema_dir in sorted(p for p in lake.iterdir() if p.is_dir()):
-        spark.sql(f"CREATE DATABASE IF NOT EXISTS `{schema_dir.name}`")
-        for table_dir in sorted(p for p in schema_dir.iterdir() if p.is_dir() and "." not in p.name):
-            name = f"`{schema_dir.name}`.`{table_dir.name}`"
-            spark.sql(f"DROP TABLE IF EXISTS {name}")
-            spark.sql(f"CREATE TABLE {name} USING parquet OPTIONS (recursiveFileLookup 'true') "
-                      f"LOCATION '{table_dir}'")
-            registered.append(f"{schema_dir.name}.{table_dir.name}")
+        return []
+    return register_tables(spark, lake, [
+        f"{schema_dir.name}.{table_dir.name}"
+        for schema_dir in sorted(p for p in lake.iterdir() if p.is_dir())
+        for table_dir in sorted(p for p in schema_dir.iterdir() if p.is_dir() and "." not in p.name)])
+
+
+def register_tables(spark, lake: Path, qualified: Iterable[str]) -> list[str]:
+    """The lake folders of `qualified` tables that exist, as external Parquet tables."""
+    registered = []
+    for name in qualified:
+        schema, table = name.split(".", 1)
+        folder = lake / schema / table
+        if not folder.is_dir():
+            continue
+        spark.sql(f"CREATE DATABASE IF NOT EXISTS `{schema}`")
+        spark.sql(f"DROP TABLE IF EXISTS `{schema}`.`{table}`")
+        spark.sql(f"CREATE TABLE `{schema}`.`{table}` USING parquet OPTIONS (recursiveFileLookup 'true') "
+                  f"LOCATION '{folder}'")
+        registered.append(name)
     return registered

@@ -41,14 +41,24 @@ def _extra_conf() -> dict[str, str]:
     return conf
 
 
-def session_conf(home: Path) -> dict[str, str]:
-    """The session's configuration: local defaults, then DATAMART_SPARK_CONF on top."""
+def _splink_jar() -> str:
+    """Splink's Scala similarity functions (jaro_winkler, damerau_levenshtein: the model's levels)."""
+    from splink.backends.spark import similarity_jar_location
+
+    return similarity_jar_location()
+
+
+def session_conf(home: Path, catalog: bool = True) -> dict[str, str]:
+    """The session's configuration: local defaults, then DATAMART_SPARK_CONF on top. `catalog`:
+    the Hive catalog on Derby the dbt steps share (one JVM at a time may open it); without it
+    the session keeps its catalog in memory, under a scratch warehouse of its own."""
     base = spark_dir(home)
     conf = {
-        "spark.sql.warehouse.dir": str(base / "warehouse"),
-        "spark.hadoop.javax.jdo.option.ConnectionURL":
+        "spark.sql.warehouse.dir": str(base / ("warehouse" if catalog else "scratch")),
+        **({"spark.hadoop.javax.jdo.option.ConnectionURL":
             f"jdbc:derby:;databaseName={base / 'metastore_db'};create=true",
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={base}",
+            "spark.driver.extraJavaOptions": f"-Dderby.system.home={base}"} if catalog else {}),
+        "spark.jars": _splink_jar(),
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.parquet.inferTimestampNTZ.enabled": "false",
         # a night's tables are small next to a cluster's defaults (200 partitions per shuffle)
@@ -64,8 +74,9 @@ def session_conf(home: Path) -> dict[str, str]:
     return conf
 
 
-def get_session(home: Path):
-    """The process's Spark session (created once), with the project's SQL functions."""
+def get_session(home: Path, catalog: bool = True):
+    """The process's Spark session (created once), with the project's SQL functions; `catalog`:
+    session_conf."""
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -77,9 +88,9 @@ def get_session(home: Path):
     spark_dir(home).mkdir(parents=True, exist_ok=True)
     builder = SparkSession.builder.appName("customer-datamart").master(
         os.environ.get(MASTER_ENV, "").strip() or "local[2]")
-    for key, value in session_conf(home).items():
+    for key, value in session_conf(home, catalog).items():
         builder = builder.config(key, value)
-    spark = builder.enableHiveSupport().getOrCreate()
+    spark = (builder.enableHiveSupport() if catalog else builder).getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     register_functions(spark)
     return spark

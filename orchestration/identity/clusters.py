@@ -104,6 +104,16 @@ def components(con: duckdb.DuckDBPyConnection, prob_edges: np.ndarray | None = N
     return labels[:n_rec]
 
 
+PROB_IX_SQL = """
+    CREATE OR REPLACE TEMP TABLE id_prob_ix AS
+    WITH keyed AS (SELECT rec_ix, source || ':' || source_record_id AS rec_key FROM id_records)
+    SELECT l.rec_ix AS rec_l, r.rec_ix AS rec_r, e.*
+    FROM id_prob_edges e
+    JOIN keyed l ON l.rec_key = e.rec_key_l
+    JOIN keyed r ON r.rec_key = e.rec_key_r
+"""
+
+
 def _probabilistic_edges(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The links of id_prob_edges (record keys) between placed records, as record indexes."""
     has = con.execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = 'id_prob_edges'"
@@ -111,14 +121,7 @@ def _probabilistic_edges(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     if not has:
         return pd.DataFrame({"rec_l": pd.Series(dtype="int64"), "rec_r": pd.Series(dtype="int64"),
                              "match_probability": pd.Series(dtype="float64")})
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE id_prob_ix AS
-        WITH keyed AS (SELECT rec_ix, source || ':' || source_record_id AS rec_key FROM id_records)
-        SELECT l.rec_ix AS rec_l, r.rec_ix AS rec_r, e.*
-        FROM id_prob_edges e
-        JOIN keyed l ON l.rec_key = e.rec_key_l
-        JOIN keyed r ON r.rec_key = e.rec_key_r
-    """)
+    con.execute(PROB_IX_SQL)
     return con.execute("SELECT rec_l, rec_r, match_probability FROM id_prob_ix").df()
 
 
@@ -143,6 +146,80 @@ def cluster(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray, pd.
         prob = prob.loc[~in_oversized].reset_index(drop=True)
         labels = components(con, prob[["rec_l", "rec_r"]].to_numpy())
     return labels, det, prob, split, whole
+
+
+def sql_components(con, vertices: str, edges: str, into: str) -> int:
+    """Connected components in plain SQL, for an engine without scipy's routine in reach (Spark):
+    temp table `into` (v, comp), comp the smallest vertex of v's component. `vertices` is a
+    relation of (v), `edges` of (a, b). Each round a vertex takes the smallest label among its
+    own and its neighbours', then the label of its label (pointer jumping: a long chain
+    converges in about log rounds instead of one round per link). Labels only ever fall to a
+    vertex of the same component, and a round that changes none leaves every component on one
+    label. Returns the rounds."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cc_edges AS SELECT a, b FROM {edges} UNION ALL SELECT b, a FROM {edges}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT v, v AS comp FROM {vertices}")
+    rounds = 0
+    while True:
+        rounds += 1
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE cc_step AS
+            SELECT l.v, least(l.comp, coalesce(min(n.comp), l.comp)) AS comp
+            FROM {into} l LEFT JOIN cc_edges e ON e.a = l.v LEFT JOIN {into} n ON n.v = e.b
+            GROUP BY l.v, l.comp
+        """)
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE cc_jumped AS
+            SELECT x.v, least(x.comp, p.comp) AS comp FROM cc_step x JOIN cc_step p ON p.v = x.comp
+        """)
+        changed = con.execute(f"SELECT count(*) FROM cc_jumped j JOIN {into} l ON l.v = j.v "
+                              f"WHERE j.comp <> l.comp").fetchall()[0][0]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT v, comp FROM cc_jumped")
+        if not changed:
+            return rounds
+
+
+def cluster_in_sql(con, has_links: bool) -> tuple[int, int]:
+    """`cluster` in plain SQL (the Spark engine): temp tables `_labels` (rec_ix, comp, det_comp,
+    whole_comp) and `_prob_used` (rec_l, rec_r, match_probability), and `id_prob_ix` when
+    `has_links` (the view id_prob_edges exists). Returns (clusters split by the size guard,
+    rounds of the component searches)."""
+    n_rec = con.execute("SELECT count(*) FROM id_records").fetchall()[0][0]
+    vertices = (f"(SELECT rec_ix AS v FROM id_records UNION ALL "
+                f"SELECT val_ix + {n_rec} AS v FROM id_values_trusted)")
+    det_edges = f"(SELECT rec_ix AS a, val_ix + {n_rec} AS b FROM id_edges)"
+    if has_links:
+        con.execute(PROB_IX_SQL)
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE id_prob_ix AS SELECT CAST(NULL AS BIGINT) AS rec_l, "
+                    "CAST(NULL AS BIGINT) AS rec_r, CAST(NULL AS DOUBLE) AS match_probability WHERE false")
+    rounds = sql_components(con, vertices, det_edges, "cc_det")
+    rounds += sql_components(con, vertices, f"({det_edges[1:-1]} UNION ALL SELECT rec_l, rec_r FROM id_prob_ix)",
+                             "cc_whole")
+    # the size guard: a component holding more named records than one person has loses its links
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE cc_oversized AS
+        SELECT w.comp FROM cc_whole w JOIN id_records r ON r.rec_ix = w.v
+        WHERE r.name_signature IS NOT NULL GROUP BY w.comp HAVING count(*) > {MAX_NAMED_RECORDS_PER_CUSTOMER}
+    """)
+    split = con.execute("SELECT count(DISTINCT w.comp) FROM id_prob_ix p JOIN cc_whole w ON w.v = p.rec_l "
+                        "WHERE w.comp IN (SELECT comp FROM cc_oversized)").fetchall()[0][0]
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _prob_used AS
+        SELECT p.rec_l, p.rec_r, p.match_probability FROM id_prob_ix p JOIN cc_whole w ON w.v = p.rec_l
+        WHERE w.comp NOT IN (SELECT comp FROM cc_oversized)
+    """)
+    final = "cc_whole"
+    if split:
+        rounds += sql_components(con, vertices, f"({det_edges[1:-1]} UNION ALL SELECT rec_l, rec_r FROM _prob_used)",
+                                 "cc_final")
+        final = "cc_final"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _labels AS
+        SELECT r.rec_ix, f.comp, d.comp AS det_comp, w.comp AS whole_comp
+        FROM id_records r JOIN {final} f ON f.v = r.rec_ix JOIN cc_det d ON d.v = r.rec_ix
+        JOIN cc_whole w ON w.v = r.rec_ix
+    """)
+    return int(split), rounds
 
 
 def assign_ids(con: duckdb.DuckDBPyConnection, members: str, has_previous: bool,
@@ -220,6 +297,82 @@ def assign_ids(con: duckdb.DuckDBPyConnection, members: str, has_previous: bool,
     return [tuple(h) for h in history]
 
 
+PLACED_SQL = """
+    CREATE OR REPLACE TEMP TABLE id_placed AS
+    WITH r AS (
+        SELECT r.rec_ix, r.source, r.source_record_id, r.source || ':' || r.source_record_id AS record_key,
+               u.why, l.comp,
+               count(*) OVER (PARTITION BY l.comp) AS comp_size,
+               count(*) OVER (PARTITION BY l.det_comp) AS det_size
+        FROM id_records r JOIN _labels l USING (rec_ix) LEFT JOIN id_unresolved u USING (rec_ix)
+    )
+    SELECT *,
+           source = 'web' AND comp_size = 1 AS anonymous,
+           why IS NOT NULL AND comp_size = 1 AS unresolved,
+           det_size < comp_size AS joined_by_model
+    FROM r
+"""
+
+
+def _key_rules() -> str:
+    """KEY_CONFIDENCE as a relation (key_type, conf, rank)."""
+    rows = ", ".join(f"('{k}', CAST({float(c)} AS DOUBLE), {r})" for (k, c), r in zip(KEY_CONFIDENCE.items(), _key_ranks()))
+    return f"(SELECT * FROM (VALUES {rows}) AS v(key_type, conf, rank))"
+
+
+# The rule that placed each record: its most certain identifier shared within its cluster, else
+# the probabilistic model. A record whose deterministic part was joined to the rest of its
+# customer by the model is no surer than the weakest probabilistic link of that customer.
+def placed_final_sql() -> str:
+    return f"""
+    CREATE OR REPLACE TEMP TABLE id_placed_final AS
+    WITH rules AS (
+        -- equally certain keys (a CRM id and an account id) are ranked by their declared
+        -- order: arg_max on confidence alone picked either, run to run
+        SELECT e.rec_ix, arg_min(e.key_type, c.rank) AS key_type, max(c.conf) AS conf
+        FROM id_edges e JOIN {_key_rules()} c USING (key_type)
+        GROUP BY e.rec_ix
+    ),
+    ends AS (
+        SELECT rec_l AS rec_ix, match_probability AS p FROM _prob_used
+        UNION ALL SELECT rec_r, match_probability FROM _prob_used
+    ),
+    prob_conf AS (SELECT rec_ix, max(p) AS p FROM ends GROUP BY rec_ix),
+    weakest AS (
+        SELECT l.comp, min(u.match_probability) AS p
+        FROM _prob_used u JOIN _labels l ON l.rec_ix = u.rec_l GROUP BY l.comp
+    )
+    SELECT r.rec_ix, r.source, r.source_record_id, r.joined_by_model,
+           CASE WHEN NOT (r.anonymous OR r.unresolved) THEN a.customer_id END AS customer_id,
+           CASE WHEN r.anonymous THEN 'anonymous'
+                WHEN r.unresolved THEN r.why
+                WHEN k.key_type IS NOT NULL AND r.comp_size > 1 THEN 'deterministic:' || k.key_type
+                WHEN pc.p IS NOT NULL THEN 'probabilistic:splink'
+                ELSE 'singleton' END AS match_rule,
+           CAST(CASE WHEN r.anonymous OR r.unresolved THEN NULL
+                WHEN k.key_type IS NOT NULL AND r.comp_size > 1
+                    THEN CASE WHEN r.joined_by_model THEN least(k.conf, coalesce(w.p, k.conf)) ELSE k.conf END
+                WHEN pc.p IS NOT NULL THEN pc.p
+                ELSE 1.0 END AS DOUBLE) AS match_confidence
+    FROM id_placed r
+    LEFT JOIN id_assigned a USING (comp)
+    LEFT JOIN rules k USING (rec_ix)
+    LEFT JOIN prob_conf pc USING (rec_ix)
+    LEFT JOIN weakest w USING (comp)
+    """
+
+
+def place(con, has_previous: bool, scope: str | None = None) -> list[tuple]:
+    """From the component labels (`_labels`), the links used (`_prob_used`) and stitching's
+    tables: temp table `id_placed_final` (per record its customer, rule and confidence). Returns
+    the id history rows (assign_ids). Plain SQL: runs on DuckDB and, through SparkSql, on Spark."""
+    con.execute(PLACED_SQL)
+    history = assign_ids(con, "(SELECT comp, record_key FROM id_placed WHERE NOT anonymous AND NOT unresolved)",
+                         has_previous, scope)
+    con.execute(placed_final_sql())
+    return history
+
+
 def resolve(con: duckdb.DuckDBPyConnection, as_of: dt.date, scope: str | None = None,
             link_fingerprint: str = "") -> dict:
     """Write identity.record_clusters and identity.match_evidence from the temp tables built by
@@ -235,62 +388,7 @@ def resolve(con: duckdb.DuckDBPyConnection, as_of: dt.date, scope: str | None = 
                                       "comp": labels.astype(np.int64), "det_comp": det_labels.astype(np.int64),
                                       "whole_comp": whole.astype(np.int64)}))
     con.register("_prob_used", prob)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE id_placed AS
-        WITH r AS (
-            SELECT r.rec_ix, r.source, r.source_record_id, r.source || ':' || r.source_record_id AS record_key,
-                   u.why, l.comp,
-                   count(*) OVER (PARTITION BY l.comp) AS comp_size,
-                   count(*) OVER (PARTITION BY l.det_comp) AS det_size
-            FROM id_records r JOIN _labels l USING (rec_ix) LEFT JOIN id_unresolved u USING (rec_ix)
-        )
-        SELECT *,
-               source = 'web' AND comp_size = 1 AS anonymous,
-               why IS NOT NULL AND comp_size = 1 AS unresolved,
-               det_size < comp_size AS joined_by_model
-        FROM r
-    """)
-    history = assign_ids(con, "(SELECT comp, record_key FROM id_placed WHERE NOT anonymous AND NOT unresolved)",
-                         has_previous, scope)
-    # The rule that placed each record: its most certain identifier shared within its cluster,
-    # else the probabilistic model. A record whose deterministic part was joined to the rest of
-    # its customer by the model is no surer than the weakest probabilistic link of that customer.
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE id_placed_final AS
-        WITH rules AS (
-            -- equally certain keys (a CRM id and an account id) are ranked by their declared
-            -- order: arg_max on confidence alone picked either, run to run
-            SELECT e.rec_ix, arg_min(e.key_type, c.rank) AS key_type, max(c.conf) AS conf
-            FROM id_edges e JOIN (SELECT unnest(?) AS key_type, unnest(?) AS conf, unnest(?) AS rank) c USING (key_type)
-            GROUP BY e.rec_ix
-        ),
-        ends AS (
-            SELECT rec_l AS rec_ix, match_probability AS p FROM _prob_used
-            UNION ALL SELECT rec_r, match_probability FROM _prob_used
-        ),
-        prob_conf AS (SELECT rec_ix, max(p) AS p FROM ends GROUP BY rec_ix),
-        weakest AS (
-            SELECT l.comp, min(u.match_probability) AS p
-            FROM _prob_used u JOIN _labels l ON l.rec_ix = u.rec_l GROUP BY l.comp
-        )
-        SELECT r.rec_ix, r.source, r.source_record_id, r.joined_by_model,
-               CASE WHEN NOT (r.anonymous OR r.unresolved) THEN a.customer_id END AS customer_id,
-               CASE WHEN r.anonymous THEN 'anonymous'
-                    WHEN r.unresolved THEN r.why
-                    WHEN k.key_type IS NOT NULL AND r.comp_size > 1 THEN 'deterministic:' || k.key_type
-                    WHEN pc.p IS NOT NULL THEN 'probabilistic:splink'
-                    ELSE 'singleton' END AS match_rule,
-               CASE WHEN r.anonymous OR r.unresolved THEN NULL
-                    WHEN k.key_type IS NOT NULL AND r.comp_size > 1
-                        THEN CASE WHEN r.joined_by_model THEN least(k.conf, coalesce(w.p, k.conf)) ELSE k.conf END
-                    WHEN pc.p IS NOT NULL THEN pc.p
-                    ELSE 1.0 END::DOUBLE AS match_confidence
-        FROM id_placed r
-        LEFT JOIN id_assigned a USING (comp)
-        LEFT JOIN rules k USING (rec_ix)
-        LEFT JOIN prob_conf pc USING (rec_ix)
-        LEFT JOIN weakest w USING (comp)
-    """, [list(KEY_CONFIDENCE), list(KEY_CONFIDENCE.values()), _key_ranks()])
+    history = place(con, has_previous, scope)
     placed = ("SELECT source, source_record_id, customer_id, match_rule, match_confidence "
               "FROM id_placed_final ORDER BY rec_ix")
     if scope and has_previous:
@@ -385,9 +483,9 @@ def write_state(con: duckdb.DuckDBPyConnection, scope: str | None, link_fingerpr
                 f"c.* FROM ({CLUSTERS_CHECKSUM_SQL}) c", [link_fingerprint, as_of])
 
 
-def _stats(con: duckdb.DuckDBPyConnection) -> dict:
+def _stats(con: duckdb.DuckDBPyConnection, counts: str = STATE_CUSTOMERS) -> dict:
     """Counts and rates of tonight's placement (never a value), over every record: from the
-    per-customer counts `write_state` keeps (identity.cluster_customers)."""
+    per-customer counts `write_state` keeps (identity.cluster_customers), or `counts`."""
     row = con.execute(f"""
         SELECT coalesce(sum(n), 0),
                count(*) FILTER (WHERE is_customer),
@@ -400,10 +498,10 @@ def _stats(con: duckdb.DuckDBPyConnection) -> dict:
                coalesce(sum(n_single) FILTER (WHERE is_customer), 0),
                coalesce(sum(n_anon) FILTER (WHERE NOT is_customer), 0),
                coalesce(sum(n - n_anon) FILTER (WHERE NOT is_customer), 0)
-        FROM {STATE_CUSTOMERS}
+        FROM {counts}
     """).fetchall()[0]
     histogram = con.execute(f"""
-        SELECT least(n, 10) AS size, count(*) FROM {STATE_CUSTOMERS} WHERE is_customer
+        SELECT least(n, 10) AS size, count(*) FROM {counts} WHERE is_customer
         GROUP BY ALL ORDER BY 1
     """).fetchall()
     by_stage = {"deterministic": int(row[6]), "probabilistic": int(row[7]), "singleton": int(row[8])}
@@ -421,15 +519,11 @@ def _stats(con: duckdb.DuckDBPyConnection) -> dict:
     }
 
 
-def _write_evidence(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
-    """identity.match_evidence: the scored pairs behind every probabilistic link kept (on an
-    incremental night, those of the re-placed records replace theirs)."""
+def evidence_rows_sql() -> str:
+    """identity.match_evidence's rows: the scored pairs of the links used, with a readable line."""
     from .matching import evidence_sql
 
-    has_pairs = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'id_prob_ix'"
-                            ).fetchall()[0][0]
-    any_used = has_pairs and con.execute("SELECT count(*) FROM _prob_used").fetchall()[0][0]
-    rows = f"""
+    return f"""
         SELECT l.customer_id, l.source AS source_l, l.source_record_id AS source_record_id_l,
                r.source AS source_r, r.source_record_id AS source_record_id_r,
                e.match_probability, e.match_weight, {evidence_sql()} AS evidence, e.scored_on
@@ -438,6 +532,15 @@ def _write_evidence(con: duckdb.DuckDBPyConnection, scope: str | None = None) ->
         JOIN id_placed_final l ON l.rec_ix = e.rec_l
         JOIN id_placed_final r ON r.rec_ix = e.rec_r
     """
+
+
+def _write_evidence(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
+    """identity.match_evidence: the scored pairs behind every probabilistic link kept (on an
+    incremental night, those of the re-placed records replace theirs)."""
+    has_pairs = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'id_prob_ix'"
+                            ).fetchall()[0][0]
+    any_used = has_pairs and con.execute("SELECT count(*) FROM _prob_used").fetchall()[0][0]
+    rows = evidence_rows_sql()
     if scope and table_exists(con, EVIDENCE_TABLE):
         con.execute(f"DELETE FROM {EVIDENCE_TABLE} t USING {scope} s "
                     f"WHERE t.source_l = s.source AND t.source_record_id_l = s.source_record_id")

@@ -189,10 +189,7 @@ def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: 
                 [model_fp, as_of])
     guard = GUARD_SQL if household_guards else "true"
     # a view (nothing copied): the clustering step reads the links of the records it places
-    con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW id_prob_edges AS
-        SELECT * FROM {PAIRS} WHERE match_probability >= {threshold} AND {guard}
-    """)
+    con.execute(links_view_sql(PAIRS, threshold, household_guards))
     if incremental:
         # tonight's links scored tonight: a link carried over joins two records that sat in one
         # component yesterday (incremental.py closes over those), so a night's closure needs only these
@@ -200,14 +197,27 @@ def run(con: duckdb.DuckDBPyConnection, model: dict, full: bool = False, as_of: 
             CREATE OR REPLACE TEMP TABLE id_prob_edges_new AS
             SELECT rec_key_l, rec_key_r FROM id_new_pairs WHERE match_probability >= {threshold} AND {guard}
         """)
-    links, vetoed, kept = con.execute(f"""
-        SELECT count(*) FILTER (WHERE {guard}), count(*) FILTER (WHERE NOT ({guard})),
-               (SELECT count(*) FROM {PAIRS})
-        FROM {PAIRS} WHERE match_probability >= {threshold}
-    """).fetchall()[0]
+    links, vetoed, kept = con.execute(link_counts_sql(PAIRS, threshold, household_guards)).fetchall()[0]
     return MatchStats(mode="incremental" if incremental else "full", named_records=int(n_named),
                       compared_records=int(n_changed if incremental else n_named), scored_pairs=int(kept),
                       new_pairs=int(n_new), links=int(links), rejected_by_guards=int(vetoed))
+
+
+def links_view_sql(pairs: str, threshold: float, household_guards: bool) -> str:
+    """The temp view `id_prob_edges`: the pairs of `pairs` that link (threshold, then guards)."""
+    guard = GUARD_SQL if household_guards else "true"
+    return (f"CREATE OR REPLACE TEMP VIEW id_prob_edges AS "
+            f"SELECT * FROM {pairs} WHERE match_probability >= {threshold} AND {guard}")
+
+
+def link_counts_sql(pairs: str, threshold: float, household_guards: bool) -> str:
+    """(links, pairs above the threshold a guard vetoed, pairs kept) of `pairs`."""
+    guard = GUARD_SQL if household_guards else "true"
+    return f"""
+        SELECT count(*) FILTER (WHERE {guard}), count(*) FILTER (WHERE NOT ({guard})),
+               (SELECT count(*) FROM {pairs})
+        FROM {pairs} WHERE match_probability >= {threshold}
+    """
 
 
 def _hash_named(con: duckdb.DuckDBPyConnection, changed: str | None) -> None:

@@ -470,14 +470,20 @@ def gamma_columns() -> list[str]:
     return [c["output_column_name"] for c in COMPARISONS]
 
 
-def _scored(splink_df, con: duckdb.DuckDBPyConnection, where: str = "true") -> pa.Table:
+def scored_sql(predictions: str, where: str = "true") -> str:
+    """What is kept of Splink's predictions: the pair's keys in order, levels and weights (the
+    term-frequency adjustments folded into their comparison's weight), never a compared value."""
     cols = ", ".join(f"gamma_{c}, mw_{c}" + (f" + mw_tf_adj_{c}" if c in TF_COLUMNS else "") + f" AS mw_{c}"
                      for c in gamma_columns())
-    table = con.sql(f"""
+    return f"""
         SELECT least(rec_key_l, rec_key_r) AS rec_key_l, greatest(rec_key_l, rec_key_r) AS rec_key_r,
-               match_weight, match_probability, match_key::INTEGER AS blocking_rule, {cols}
-        FROM {splink_df.physical_name} WHERE {where}
-    """).to_arrow_table()
+               match_weight, match_probability, CAST(match_key AS INTEGER) AS blocking_rule, {cols}
+        FROM {predictions} WHERE {where}
+    """
+
+
+def _scored(splink_df, con: duckdb.DuckDBPyConnection, where: str = "true") -> pa.Table:
+    table = con.sql(scored_sql(splink_df.physical_name, where)).to_arrow_table()
     splink_df.drop_table_from_database_and_remove_from_cache()
     return table
 
