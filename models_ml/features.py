@@ -39,11 +39,11 @@ WITH purchases AS (
            count(*) AS frequency,
            sum(amount) AS monetary,
            date_diff('day', min(order_date), $cutoff) AS tenure_days,
-           avg(amount) AS avg_basket,
+           CAST(sum(amount) AS DOUBLE) / count(*) AS avg_basket,  -- a double on both engines (Spark averages a decimal into 6 places)
            count(*) FILTER (WHERE order_date > $cutoff - INTERVAL 90 DAY) AS purchases_90d,
            count(*) FILTER (WHERE order_date > $cutoff - INTERVAL 365 DAY) AS purchases_365d,
            coalesce(sum(amount) FILTER (WHERE order_date > $cutoff - INTERVAL 365 DAY), 0) AS spend_365d,
-           avg(CASE WHEN channel = 'store' THEN 1.0 ELSE 0.0 END) AS store_share,
+           avg(CASE WHEN channel = 'store' THEN 1 ELSE 0 END) AS store_share,
            CASE WHEN count(DISTINCT order_date) > 1
                 THEN date_diff('day', min(order_date), max(order_date)) / (count(DISTINCT order_date) - 1) END
                AS mean_interpurchase_days
@@ -94,6 +94,8 @@ _CALLS = """, calls AS (
 
 
 def _has_column(con, qualified: str, column: str) -> bool:
+    if hasattr(con, "has_column"):  # another engine's connection (orchestration/engines/spark_sql.py)
+        return con.has_column(qualified, column)
     schema, name = qualified.split(".")
     return con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema=? AND table_name=? "
                        "AND column_name=?", [schema, name, column]).fetchall()[0][0] > 0
@@ -102,6 +104,12 @@ def _has_column(con, qualified: str, column: str) -> bool:
 def features_as_of(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> pd.DataFrame:
     """One row per customer known at `cutoff`: features from facts up to it, and the label
     (a purchase within the 90 days after it; only meaningful for cutoffs at least 90 days old)."""
+    return con.execute(features_sql(con), {"cutoff": cutoff}).df()
+
+
+def features_sql(con) -> str:
+    """The query of features_as_of, its cutoff the parameter `$cutoff`. Plain SQL in DuckDB's
+    dialect: on the Spark engine it runs there (orchestration/engines/models_spark.py)."""
     mapped = table_exists(con, "marts.customer_identity_map")
     parts = {"email": table_exists(con, "marts.fct_message_events"),
              "web": mapped and table_exists(con, "staging.stg_web__events"),
@@ -126,7 +134,8 @@ def features_as_of(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> pd.DataFr
         if parts[group]:
             joins.append(f"LEFT JOIN {alias} USING (customer_id)")
     if parts["declared"]:
-        cols += ["coalesce(date_diff('year', d.birth_date, $cutoff), -1)::DOUBLE AS age",
+        # years between the two dates' years (DuckDB's date_diff('year'); Spark's counts whole years)
+        cols += ["coalesce(year($cutoff) - year(d.birth_date), -1)::DOUBLE AS age",
                  "coalesce(d.household_size, 0)::DOUBLE AS household_size",
                  "coalesce(d.children_count, 0)::DOUBLE AS children_count"]
     else:
@@ -135,4 +144,16 @@ def features_as_of(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> pd.DataFr
            "FROM marts.dim_customer d " + " ".join(joins) +
            " WHERE d.first_seen_at IS NULL OR CAST(d.first_seen_at AS DATE) <= $cutoff"
            " ORDER BY d.customer_id")  # a stable row order: same sample, same fit, same scores
-    return con.execute(sql, {"cutoff": cutoff}).df()
+    return sql
+
+
+# The features the Spark engine computed for tonight's cutoffs (orchestration/engines/models_spark.py)
+ENGINE_FEATURES = "ml.customer_features"
+
+
+def engine_features(con: duckdb.DuckDBPyConnection):
+    """features_as_of, read from the rows the engine computed (ENGINE_FEATURES) for each cutoff."""
+    def features(cutoff: dt.date) -> pd.DataFrame:
+        return con.execute(f"SELECT * EXCLUDE (cutoff) FROM {ENGINE_FEATURES} WHERE cutoff = ? "
+                           f"ORDER BY customer_id", [cutoff]).df()
+    return features

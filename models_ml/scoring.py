@@ -4,16 +4,17 @@ marts.segment_profiles, and the guards the Dagster checks enforce."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import registry
-from .features import features_as_of
+from .features import engine_features, features_as_of
 from .propensity import HORIZON_DAYS, drift, evaluate, score, train
 from .segmentation import RFM, decision_rules, life_stage, segment
-from .value import customer_value
+from .value import ENGINE_VALUE_INPUTS, customer_value
 
 MAX_PSI = 0.25  # population stability index above which a feature has shifted too much
 # Recency moves with the calendar in a closed or young cohort (everyone ages by the 90-day
@@ -25,19 +26,25 @@ MIN_ROWS_FOR_BLOCKING_DRIFT = 1000  # PSI on a few hundred customers is mostly n
 
 
 def build_customer_scores(con, as_of: dt.date, random_state: int = 0, model_dir: Path | None = None,
-                          retrain: bool = False) -> tuple[pd.DataFrame, dict]:
+                          retrain: bool = False, from_engine: bool = False) -> tuple[pd.DataFrame, dict]:
+    """`from_engine`: the features and the value model's inputs are read from the tables the
+    engine computed for tonight (features.ENGINE_FEATURES, value.ENGINE_VALUE_INPUTS: the Spark
+    engine) instead of being computed here."""
+    features = engine_features(con) if from_engine else partial(features_as_of, con)
+    value_inputs = (con.execute(f"SELECT * EXCLUDE (as_of) FROM {ENGINE_VALUE_INPUTS} ORDER BY customer_id").df()
+                    if from_engine else None)
     customers = con.execute("SELECT customer_id FROM marts.dim_customer ORDER BY customer_id").df()
     existing = registry.latest(con, model_dir) if model_dir else None
     trained = registry.needs_retraining(existing, as_of, retrain)
-    model = train(con, as_of, random_state) if trained else existing
+    model = train(con, as_of, random_state, features) if trained else existing
     if trained and model is not None and model_dir is not None:
         registry.save(model, model_dir)
         registry.register(con, model)
-    propensity, now = score(model, con, as_of)
+    propensity, now = score(model, con, as_of, features)
     # the latest labelled cutoff: the deployed model's guard, the decision rules and the
     # segments' future purchase rate all read it (computed once: it scans a year of events)
     cut = as_of - dt.timedelta(days=HORIZON_DAYS)
-    backtest = features_as_of(con, cut)
+    backtest = features(cut)
     guard = evaluate(model, backtest, cut) if model is not None else {}
     psi = drift(model, now) if model is not None else {}
 
@@ -51,7 +58,7 @@ def build_customer_scores(con, as_of: dt.date, random_state: int = 0, model_dir:
     segments, s_meta, clusters, label_names = segment(feats, random_state)
     # the value model keeps the propensity model's cadence: its parameters sit beside the artefact
     value_fit = registry.value_fit_path(model_dir, model) if model_dir is not None and model is not None else None
-    value, v_meta = customer_value(con, as_of, random_state, fit_path=value_fit, refit=trained)
+    value, v_meta = customer_value(con, as_of, random_state, fit_path=value_fit, refit=trained, inputs=value_inputs)
     feats = feats.merge(value, on="customer_id", how="left")
     rules, r_meta = decision_rules(backtest, feats, random_state)
 

@@ -26,7 +26,9 @@ from .clv import BgNbd, GammaGamma, fit_bgnbd, fit_gamma_gamma
 WEEKS_12M = 365.25 / 7
 MAX_FIT_ROWS = 200_000  # the fit is O(n) per iteration: a sample is enough beyond this
 
-_SQL = """
+# Plain SQL in DuckDB's dialect: on the Spark engine it runs there (orchestration/engines/models_spark.py).
+# Divisions by a double: Spark divides by a decimal 7.0 into a decimal of 6 places.
+VALUE_INPUTS_SQL = """
 WITH days AS (
     SELECT customer_id, order_date, sum(net_amount)::DOUBLE AS amount
     FROM marts.fct_order_lines
@@ -37,21 +39,26 @@ WITH days AS (
 )
 SELECT customer_id,
        (count(*) - 1)::DOUBLE AS x,
-       date_diff('day', min(order_date), max(order_date)) / 7.0 AS t_x,
-       date_diff('day', min(order_date), $as_of) / 7.0 + 1 / 7.0 AS T,
+       date_diff('day', min(order_date), max(order_date)) / CAST(7 AS DOUBLE) AS t_x,
+       date_diff('day', min(order_date), $as_of) / CAST(7 AS DOUBLE) + CAST(1 AS DOUBLE) / 7 AS T,
        coalesce(avg(amount) FILTER (WHERE n > 1), 0) AS m
 FROM ranked GROUP BY customer_id
 ORDER BY customer_id  -- a stable row order: the same sample and fit every run
 """
 
 
+# The inputs the Spark engine computed for tonight (orchestration/engines/models_spark.py)
+ENGINE_VALUE_INPUTS = "ml.customer_value_inputs"
+
+
 def customer_value(con, as_of: dt.date, random_state: int = 0, fit_path: Path | None = None,
-                   refit: bool = True) -> tuple[pd.DataFrame, dict]:
+                   refit: bool = True, inputs: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
     """customer_id, p_alive, expected_purchases_12m, expected_value_12m for every buyer; fit metadata.
 
     With `fit_path`, the parameters saved there are reused unless `refit` (or none are saved
-    yet, or they were fitted after `as_of`); a new fit is saved there."""
-    d = con.execute(_SQL, {"as_of": as_of}).df()
+    yet, or they were fitted after `as_of`); a new fit is saved there. `inputs`: the rows of
+    VALUE_INPUTS_SQL as the engine computed them (else computed here)."""
+    d = con.execute(VALUE_INPUTS_SQL, {"as_of": as_of}).df() if inputs is None else inputs
     if len(d) < 20 or (d["x"] > 0).sum() < 10:
         return pd.DataFrame(columns=["customer_id", "p_alive", "expected_purchases_12m", "expected_value_12m"]), {
             "model": "none", "reason": "fewer than 20 buyers or 10 repeat buyers"}

@@ -50,6 +50,8 @@ def open_warehouse(path: Path | str, read_only: bool = False) -> Iterator[duckdb
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    if hasattr(con, "table_exists"):  # another engine's connection (orchestration/engines/spark_sql.py)
+        return con.table_exists(qualified)
     schema, name = qualified.split(".", 1)
     # DuckDB's own catalog functions: a third of the time of information_schema (called ~20 times a
     # night by the identity step)

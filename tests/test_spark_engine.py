@@ -117,6 +117,34 @@ def test_the_comparison_tolerates_float_noise_not_differences(tmp_path):
     assert more.differences == ["marts.t: 0 of 3 rows only in the first, 1 of 4 only in the second"]
 
 
+def test_duckdb_sql_is_bound_and_translated_for_spark():
+    """The identity and feature SQL, written for DuckDB, as Spark runs it (SparkSql)."""
+    from orchestration.engines.spark_sql import to_spark
+
+    sql = ("SELECT count(*) FILTER (WHERE d > $cutoff - INTERVAL 90 DAY) AS n, arg_min(k, r) AS k "
+           "FROM t SEMI JOIN u USING (id) QUALIFY row_number() OVER (PARTITION BY k ORDER BY r) = 1")
+    spark = to_spark(sql, {"cutoff": dt.date(2025, 3, 31)})
+    assert "d > CAST('2025-03-31' AS DATE) - INTERVAL '90' DAY" in spark
+    assert "MIN_BY(k, r)" in spark and "SEMI JOIN u" in spark and "WHERE _w = 1" in spark
+    # positional parameters, a quote in a value kept a value
+    assert to_spark("SELECT * FROM t WHERE s = ? AND n > ?", ["it's", 2]).endswith("WHERE s = 'it\\'s' AND n > 2")
+
+
+def test_the_splink_model_is_given_to_spark_in_its_dialect():
+    """On Spark, Splink reads a model's SQL in Spark's dialect: the shipped model's conditions
+    translated, DuckDB's similarity functions named as in Splink's jar."""
+    from orchestration.identity import on_spark, probabilistic
+
+    model = on_spark.spark_model(probabilistic.load_model(None))
+    conditions = [lv["sql_condition"] for c in model["comparisons"] for lv in c["comparison_levels"]]
+    assert "`first_name_l` = `first_name_r`" in conditions  # Splink finds the exact level for tf
+    assert any("JARO_WINKLER(`first_name_l`, `first_name_r`) >= 0.92" == c for c in conditions)
+    assert not any('"' in c or "jaro_winkler_similarity" in c.lower() for c in conditions)
+    assert {r["sql_dialect"] for r in model["blocking_rules_to_generate_predictions"]} == {"spark"}
+    assert model["comparisons"][0]["comparison_levels"][1]["m_probability"] == \
+        probabilistic.load_model(None)["comparisons"][0]["comparison_levels"][1]["m_probability"]
+
+
 @pytest.fixture(scope="module")
 def small_landing(tmp_path_factory):
     from orchestration.sample_silos import generate
@@ -142,8 +170,16 @@ def test_spark_publishes_the_datamart_duckdb_publishes(tmp_path_factory, small_l
             ok, settings, problems = run_refresh(quiet=True)
         assert ok, f"the refresh on {name} failed: {problems}"
         published[name] = settings.published_path
+    home = published["spark"].parent
     # raw rows (erased people's included) do not outlive the staging step in the lake
-    assert not (published["spark"].parent / "lake" / "raw").exists()
+    assert not (home / "lake" / "raw").exists()
+    # identity was resolved by Spark (Splink's Spark backend, stitching and components there)...
+    night = json.loads((home / "spark" / "identity_out" / "night.json").read_text())
+    assert night["match"]["mode"] == "full" and night["match"]["links"] > 0 and night["stats"]["customers"] > 0
+    # ...and the features were computed there, for tonight and every cutoff the scoring reads
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        cutoffs = con.execute("SELECT count(DISTINCT cutoff), max(cutoff) FROM ml.customer_features").fetchone()
+    assert cutoffs == (5, AS_OF)
 
     # every table of both files; the columns a run stamps with its own clock or id (load and
     # build times, run ids, a model's version) are left out by name: compare.RUN_STAMPED

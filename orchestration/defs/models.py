@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from ..engines import engine, models_spark
 from ..resources import DatamartResource
 from .ingestion import WAREHOUSE_POOL
 
@@ -44,9 +45,13 @@ def customer_scores(context: dg.AssetExecutionContext, config: ScoringConfig, da
     from models_ml.scoring import build_customer_scores  # sklearn import is slow: load lazily
 
     s = datamart.settings()
+    on_spark = engine() == "spark"
     with datamart.connect() as con:
+        # on Spark the features are computed there, next to the marts (engines/models_spark.py)
+        engine_inputs = models_spark.run(con, s.home, s.as_of) if on_spark else {}
         scores, metrics = build_customer_scores(con, s.as_of, config.random_state,
-                                                model_dir=s.home / "models" / "propensity", retrain=config.retrain)
+                                                model_dir=s.home / "models" / "propensity", retrain=config.retrain,
+                                                from_engine=on_spark)
         tables = metrics.pop("_tables")
         con.execute("CREATE SCHEMA IF NOT EXISTS marts")
         for name, frame in {"customer_scores": scores, **tables}.items():
@@ -59,7 +64,8 @@ def customer_scores(context: dg.AssetExecutionContext, config: ScoringConfig, da
             FROM marts.dim_customer d FULL JOIN {SCORES_TABLE} s USING (customer_id)""").fetchall()[0]
         pictures = _pictures(con, s.as_of, scores, metrics.pop("_evaluation", None), tables["segment_profiles"])
     guards = metrics["guards"]
-    yield dg.MaterializeResult(metadata={"dagster/row_count": rows, **_flatten(metrics), **pictures})
+    yield dg.MaterializeResult(metadata={"dagster/row_count": rows, **_flatten(metrics), **engine_inputs,
+                                         **pictures})
     yield dg.AssetCheckResult(check_name="every_customer_scored", passed=unscored == 0 and strangers == 0,
                               metadata={"customers_without_score": unscored, "scores_without_customer": strangers})
     beats = guards["beats_baseline"]

@@ -16,9 +16,7 @@ import datetime as dt
 import importlib.abc
 import importlib.util
 import json
-import os
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import asdict
@@ -26,6 +24,8 @@ from pathlib import Path
 
 import duckdb
 
+from ..warehouse import table_exists
+from .jobs import run_job
 from .lake import export_tables, lake_dir
 
 INPUTS = ("intermediate.int_identity__records", "intermediate.int_identity__record_keys")
@@ -54,27 +54,18 @@ def run(con: duckdb.DuckDBPyConnection, home: Path, model_path: Path, as_of: dt.
 
     con.execute(C.DDL)
     lake = lake_dir(home)
-    present = [t for t in PREVIOUS if con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-        t.split(".")).fetchone()[0]]
+    present = [t for t in PREVIOUS if table_exists(con, t)]
     export_tables(con, lake, [*INPUTS, *present])
     out = out_dir(home)
     shutil.rmtree(out, ignore_errors=True)
-    args = [_executable(), "--model", str(model_path), "--as-of", as_of.isoformat(), "--out", str(out)]
+    args = ["--model", str(model_path), "--as-of", as_of.isoformat(), "--out", str(out)]
     if not household_guards:
         args.append("--no-household-guards")
     if threshold is not None:
         args += ["--threshold", str(threshold)]
     if "identity.record_clusters" in present:
         args.append("--has-previous")
-    t0 = time.perf_counter()
-    done = subprocess.run(args, check=False, capture_output=True, text=True,
-                          env={**os.environ, "DATAMART_HOME": str(home)})
-    if done.returncode != 0:
-        # the job's own error line (Spark's log can quote rows: only the Python exception is kept)
-        last = [line for line in done.stderr.splitlines() if line.strip()][-1:] or ["no output"]
-        raise RuntimeError(f"identity resolution on Spark failed (exit {done.returncode}): {last[0][:300]}")
-    spark_s = time.perf_counter() - t0
+    spark_s = run_job("datamart-identity-spark", args, home, "identity resolution")
     night = json.loads((out / NIGHT_FILE).read_text())
     t0 = time.perf_counter()
     load_outputs(con, out, night["history"], as_of)
@@ -83,11 +74,6 @@ def run(con: duckdb.DuckDBPyConnection, home: Path, model_path: Path, as_of: dt.
                  match=MatchStats(**night["match"]), stats=stats, scope_records=int(stats.pop("placed_records")),
                  timings={"spark_s": spark_s, "load_s": time.perf_counter() - t0},
                  changes_from="every record (Spark engine)")
-
-
-def _executable() -> str:
-    beside = Path(sys.executable).with_name("datamart-identity-spark")
-    return str(beside) if beside.exists() else "datamart-identity-spark"
 
 
 def load_outputs(con: duckdb.DuckDBPyConnection, out: Path, history: list[list[str]], as_of: dt.date) -> None:

@@ -125,12 +125,20 @@ class SparkSql:
         self.temp.pop(name.lower(), None)
         self.spark.catalog.dropTempView(name)
 
-    # -- Spark side -----------------------------------------------------------------------------
-    def has_temp(self, name: str) -> bool:
-        return self.spark.catalog.tableExists(name)
+    # -- the catalog questions orchestration.warehouse and models_ml ask ------------------------
+    def table_exists(self, qualified: str) -> bool:
+        return self.spark.catalog.tableExists(qualified)
 
+    def has_column(self, qualified: str, column: str) -> bool:
+        return self.table_exists(qualified) and column in self.spark.table(qualified).columns
+
+    # -- Spark side -----------------------------------------------------------------------------
     def frame(self, name: str):
         return self.spark.table(name)
+
+    def query(self, sql: str, params=None):
+        """A DuckDB query as a Spark DataFrame (not run: written or joined by the caller)."""
+        return self.spark.sql(to_spark(sql, params))
 
     def _store(self, name: str, frame) -> None:
         frame = frame.localCheckpoint(eager=True)
