@@ -157,24 +157,23 @@ def sql_components(con, vertices: str, edges: str, into: str) -> int:
     vertex of the same component, and a round that changes none leaves every component on one
     label. Returns the rounds."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE cc_edges AS SELECT a, b FROM {edges} UNION ALL SELECT b, a FROM {edges}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT v, v AS comp FROM {vertices}")
+    current, spare = f"{into}_a", f"{into}_b"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {current} AS SELECT v, v AS comp FROM {vertices}")
     rounds = 0
-    while True:
+    while True:  # one table and one count a round (on Spark, each is a job)
         rounds += 1
         con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE cc_step AS
-            SELECT l.v, least(l.comp, coalesce(min(n.comp), l.comp)) AS comp
-            FROM {into} l LEFT JOIN cc_edges e ON e.a = l.v LEFT JOIN {into} n ON n.v = e.b
-            GROUP BY l.v, l.comp
+            CREATE OR REPLACE TEMP TABLE {spare} AS
+            WITH step AS (
+                SELECT l.v, l.comp AS was, least(l.comp, coalesce(min(n.comp), l.comp)) AS comp
+                FROM {current} l LEFT JOIN cc_edges e ON e.a = l.v LEFT JOIN {current} n ON n.v = e.b
+                GROUP BY l.v, l.comp
+            )
+            SELECT x.v, least(x.comp, p.comp) AS comp, x.was FROM step x JOIN step p ON p.v = x.comp
         """)
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE cc_jumped AS
-            SELECT x.v, least(x.comp, p.comp) AS comp FROM cc_step x JOIN cc_step p ON p.v = x.comp
-        """)
-        changed = con.execute(f"SELECT count(*) FROM cc_jumped j JOIN {into} l ON l.v = j.v "
-                              f"WHERE j.comp <> l.comp").fetchall()[0][0]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT v, comp FROM cc_jumped")
-        if not changed:
+        current, spare = spare, current
+        if not con.execute(f"SELECT count(*) FROM {current} WHERE comp <> was").fetchall()[0][0]:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT v, comp FROM {current}")
             return rounds
 
 
