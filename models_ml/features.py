@@ -10,6 +10,7 @@ Facts dated after the cutoff never enter a feature (only the label).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import duckdb
 import pandas as pd
@@ -151,9 +152,14 @@ def features_sql(con) -> str:
 ENGINE_FEATURES = "ml.customer_features"
 
 
-def engine_features(con: duckdb.DuckDBPyConnection):
-    """features_as_of, read from the rows the engine computed (ENGINE_FEATURES) for each cutoff."""
+def engine_features(con: duckdb.DuckDBPyConnection, computed: Iterable[dt.date]):
+    """features_as_of, read from the rows the engine computed (ENGINE_FEATURES) for the cutoffs
+    `computed`; another cutoff is an error, not an empty frame (which means: nobody known yet)."""
+    computed = set(computed)
+
     def features(cutoff: dt.date) -> pd.DataFrame:
+        if cutoff not in computed:
+            raise LookupError(f"the engine computed no features for the cutoff {cutoff}")
         return con.execute(f"SELECT * EXCLUDE (cutoff) FROM {ENGINE_FEATURES} WHERE cutoff = ? "
                            f"ORDER BY customer_id", [cutoff]).df()
     return features

@@ -114,6 +114,12 @@ def training_cutoffs(as_of: dt.date) -> list[dt.date]:
     return [as_of - dt.timedelta(days=k * HORIZON_DAYS) for k in range(1, 2 + TRAIN_CUTOFFS)]
 
 
+def engine_cutoffs(as_of: dt.date) -> list[dt.date]:
+    """Every cutoff a night's scoring reads features at: tonight's (scoring), then the training
+    cutoffs (the first of them is also the deployed model's guard and the segments' backtest)."""
+    return [as_of, *training_cutoffs(as_of)]
+
+
 def train(con, as_of: dt.date, random_state: int = 0, features=None) -> TrainedPropensity | None:
     """Backtest the candidates on two past cutoffs, keep the best, refit it on the later one.
     None when there is too little history for an honest backtest. `features`: features_as_of's

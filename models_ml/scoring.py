@@ -12,7 +12,7 @@ import pandas as pd
 
 from . import registry
 from .features import engine_features, features_as_of
-from .propensity import HORIZON_DAYS, drift, evaluate, score, train
+from .propensity import HORIZON_DAYS, drift, engine_cutoffs, evaluate, score, train
 from .segmentation import RFM, decision_rules, life_stage, segment
 from .value import ENGINE_VALUE_INPUTS, customer_value
 
@@ -30,7 +30,7 @@ def build_customer_scores(con, as_of: dt.date, random_state: int = 0, model_dir:
     """`from_engine`: the features and the value model's inputs are read from the tables the
     engine computed for tonight (features.ENGINE_FEATURES, value.ENGINE_VALUE_INPUTS: the Spark
     engine) instead of being computed here."""
-    features = engine_features(con) if from_engine else partial(features_as_of, con)
+    features = engine_features(con, engine_cutoffs(as_of)) if from_engine else partial(features_as_of, con)
     value_inputs = (con.execute(f"SELECT * EXCLUDE (as_of) FROM {ENGINE_VALUE_INPUTS} ORDER BY customer_id").df()
                     if from_engine else None)
     customers = con.execute("SELECT customer_id FROM marts.dim_customer ORDER BY customer_id").df()

@@ -27,32 +27,36 @@ def out_dir(home: Path) -> Path:
     return home / "spark" / "models_out"
 
 
-def night_cutoffs(as_of: dt.date) -> list[dt.date]:
-    from models_ml.propensity import training_cutoffs
-
-    return [as_of, *training_cutoffs(as_of)]
-
-
 # -- the orchestrator's side ---------------------------------------------------------------------
 
 def run(con: duckdb.DuckDBPyConnection, home: Path, as_of: dt.date) -> dict[str, float]:
     """Compute tonight's feature tables on Spark and load them; returns counts and seconds."""
-    from models_ml.features import ENGINE_FEATURES
-    from models_ml.value import ENGINE_VALUE_INPUTS
+    from models_ml.features import ENGINE_FEATURES, features_sql
+    from models_ml.propensity import engine_cutoffs  # scikit-learn: imported when a night runs
+    from models_ml.value import ENGINE_VALUE_INPUTS, VALUE_INPUTS_SQL
 
     out = out_dir(home)
     shutil.rmtree(out, ignore_errors=True)
-    cutoffs = ",".join(c.isoformat() for c in night_cutoffs(as_of))
+    cutoffs = ",".join(c.isoformat() for c in engine_cutoffs(as_of))
     spark_s = run_job("datamart-models-spark", ["--as-of", as_of.isoformat(), "--cutoffs", cutoffs,
                                                 "--out", str(out)], home, "the feature tables")
     con.execute("CREATE SCHEMA IF NOT EXISTS ml")
-    # hive partition folders give back the cutoff (a date) and as_of columns
-    con.execute(f"CREATE OR REPLACE TABLE {ENGINE_FEATURES} AS SELECT * FROM read_parquet("
-                f"'{out / 'customer_features'}/*/*.parquet', hive_partitioning = true, hive_types = {{'cutoff': DATE}})")
-    con.execute(f"CREATE OR REPLACE TABLE {ENGINE_VALUE_INPUTS} AS SELECT * FROM read_parquet("
-                f"'{out / 'customer_value_inputs'}/*/*.parquet', hive_partitioning = true, hive_types = {{'as_of': DATE}})")
+    _load(con, ENGINE_FEATURES, out / "customer_features", "cutoff", features_sql(con), {"cutoff": as_of})
+    _load(con, ENGINE_VALUE_INPUTS, out / "customer_value_inputs", "as_of", VALUE_INPUTS_SQL, {"as_of": as_of})
     rows = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in (ENGINE_FEATURES, ENGINE_VALUE_INPUTS)}
     return {"features_spark_s": round(spark_s, 2), **{f"{t}_rows": n for t, n in rows.items()}}
+
+
+def _load(con: duckdb.DuckDBPyConnection, table: str, folder: Path, partition: str, sql: str, params: dict) -> None:
+    """Spark's Parquet partitions into `table`, the partition folder's value a DATE column. Spark
+    writes no file for a partition without rows: with none at all, the table is the query's
+    columns without rows (a zone too young for any customer)."""
+    if any(folder.glob("*/*.parquet")):
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_parquet('{folder}/*/*.parquet', "
+                    f"hive_partitioning = true, hive_types = {{'{partition}': DATE}})")
+    else:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT *, CAST(NULL AS DATE) AS {partition} "
+                    f"FROM ({sql}) WHERE false", params)
 
 
 # -- the Spark process ---------------------------------------------------------------------------
