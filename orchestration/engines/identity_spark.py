@@ -81,7 +81,7 @@ def load_outputs(con: duckdb.DuckDBPyConnection, out: Path, history: list[list[s
     transaction. The incremental state of the DuckDB engine is dropped: it describes a night Spark
     did not run, so a DuckDB night after a Spark one re-resolves every record."""
     from ..identity import clusters as C
-    from ..identity import matching as M
+    from ..identity.incremental import drop_state
 
     con.execute("BEGIN TRANSACTION")
     try:
@@ -93,9 +93,7 @@ def load_outputs(con: duckdb.DuckDBPyConnection, out: Path, history: list[list[s
         if history:
             con.executemany(f"INSERT INTO {C.HISTORY_TABLE} VALUES (?, ?, ?, ?)",
                             [(old, new, as_of, why) for old, new, why in history])
-        for table in (M.STATE, M.PAIRS, M.MODEL_STATE, M.BLOCK_KEYS, C.STATE_RECORDS, C.STATE_KEYS,
-                      C.STATE_COMPS, C.STATE_CONFIG, C.STATE_CUSTOMERS):
-            con.execute(f"DROP TABLE IF EXISTS {table}")
+        drop_state(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

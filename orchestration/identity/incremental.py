@@ -119,6 +119,14 @@ def _store_log_read(con: duckdb.DuckDBPyConnection, read_at) -> None:
     con.execute(f"UPDATE {C.STATE_CONFIG} SET log_read_at = ?", [read_at])
 
 
+def drop_state(con: duckdb.DuckDBPyConnection) -> None:
+    """Forget what the incremental nights compare against (Splink's and the clustering's state):
+    the next night re-resolves every record. The Spark engine's nights do not keep it."""
+    for table in (matching.STATE, matching.PAIRS, matching.MODEL_STATE, matching.BLOCK_KEYS, C.STATE_RECORDS,
+                  C.STATE_KEYS, C.STATE_COMPS, C.STATE_CONFIG, C.STATE_CUSTOMERS):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
 def _rec(key: str) -> str:
     """(source, source_record_id) of a `source:id` record key."""
     return f"split_part({key}, ':', 1) AS source, substr({key}, strpos({key}, ':') + 1) AS source_record_id"
