@@ -103,8 +103,8 @@ def markdown(report: dict) -> str:
     for name, cmp_ in report.get("comparisons", {}).items():
         lines += [f"## Published datamarts compared: {name}", "",
                   f"{cmp_['tables']} tables compared, {len(cmp_['differences'])} with differences.", ""]
-        lines += [f"- {d}" for d in cmp_["differences"]]
-        lines.append("")
+        if cmp_["differences"]:
+            lines += [f"- {d}" for d in cmp_["differences"]] + [""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
