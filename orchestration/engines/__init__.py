@@ -1,7 +1,9 @@
 """The engines a refresh can build on: DuckDB (embedded, the default) and Spark (a cluster).
 
 ``DATAMART_ENGINE=duckdb|spark`` picks one (docs/scale-out.md). The dbt project is the same for
-both; what differs per engine lives in dispatched macros under ``dbt_project/macros/``.
+both; what differs per engine lives in dispatched macros under ``dbt_project/macros/``. The
+identity and feature SQL outside dbt is written once in DuckDB's dialect and run on Spark through
+``spark_sql.SparkSql``.
 """
 
 from __future__ import annotations

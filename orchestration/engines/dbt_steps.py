@@ -10,8 +10,9 @@ After dbt, every table the step built is *mirrored*: Spark's Parquet files are c
 DuckDB warehouse under the same ``schema.table``, with the column types the DuckDB build gives, so
 identity resolution, ML scoring, the GX checks and publishing read the same tables on both engines.
 
-Both directions go through files, so the orchestrator's process never starts a JVM; the only
-Spark process is the dbt invocation (``datamart-dbt-spark``).
+Both directions go through files, so the orchestrator's process never starts a JVM: Spark runs in
+the dbt invocation (``datamart-dbt-spark``), and in the identity and feature jobs
+(``identity_spark.py``, ``models_spark.py``).
 """
 
 from __future__ import annotations
