@@ -95,9 +95,8 @@ def resolve(con, model: dict, as_of: dt.date, has_previous: bool, household_guar
     cols = "rec_key_l, rec_key_r, match_weight, match_probability, blocking_rule, " + ", ".join(
         f"gamma_{c}, mw_{c}" for c in P.gamma_columns())
     if n_named:
-        columns = ", ".join(("rec_key",) + P.COMPARED_COLUMNS)
-        con.register("id_scored", predict(con.spark, con.frame("id_match_input").selectExpr(
-            *columns.split(", ")), model))
+        inputs = con.frame("id_match_input").select("rec_key", *P.COMPARED_COLUMNS)
+        con.register("id_scored", predict(con.spark, inputs, model))
         con.execute(f"CREATE OR REPLACE TEMP TABLE id_new_pairs AS SELECT {cols}, DATE '{as_of.isoformat()}' "
                     f"AS scored_on FROM id_scored")
     else:
