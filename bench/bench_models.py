@@ -72,7 +72,7 @@ def main() -> None:
         lines = build(con, args.customers, args.seed)
         built = time.perf_counter() - t0
         cpu0, t0 = time.process_time(), time.perf_counter()
-        scores, meta = build_customer_scores(con, AS_OF, model_dir=Path(tmp) / "models")
+        meta = build_customer_scores(con, AS_OF, model_dir=Path(tmp) / "models")
         wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         con.close()
     p, seg = meta["propensity"], meta["segmentation"]

@@ -148,12 +148,34 @@ def features_sql(con) -> str:
     return sql
 
 
+FIT_SAMPLE_ROWS = 300_000  # a fit reads at most this many customers of a cutoff (sample_sql)
+
+
+def sample_sql(sql: str, rows: int, seed: int) -> str:
+    """At most `rows` rows of `sql` (a query with a customer_id), in customer order: those whose
+    md5 of customer id and seed comes first. The engine draws it, so a fit never pulls everyone
+    into this process, and the same customers are drawn on DuckDB and on Spark. With fewer
+    customers than `rows` it is every row, as `sql` gives them."""
+    return (f"SELECT * FROM (SELECT * FROM ({sql}) AS everyone "
+            f"ORDER BY md5(concat(customer_id, '#{int(seed)}')) LIMIT {int(rows)}) AS sampled "
+            "ORDER BY customer_id")
+
+
+def features_sample(con: duckdb.DuckDBPyConnection, seed: int = 0):
+    """features_as_of for a fit: a cutoff's features of at most FIT_SAMPLE_ROWS customers (sample_sql)."""
+    sql = sample_sql(features_sql(con), FIT_SAMPLE_ROWS, seed)
+
+    def features(cutoff: dt.date) -> pd.DataFrame:
+        return con.execute(sql, {"cutoff": cutoff}).df()
+    return features
+
+
 # The features the Spark engine computed for tonight's cutoffs (orchestration/engines/models_spark.py)
 ENGINE_FEATURES = "ml.customer_features"
 
 
 def engine_features(con: duckdb.DuckDBPyConnection, computed: Iterable[dt.date]):
-    """features_as_of, read from the rows the engine computed (ENGINE_FEATURES) for the cutoffs
+    """features_sample, read from the rows the engine drew (ENGINE_FEATURES) for the cutoffs
     `computed`; another cutoff is an error, not an empty frame (which means: nobody known yet)."""
     computed = set(computed)
 

@@ -90,12 +90,31 @@ class Clusters:
         return self.model.predict(_scaled(frame, self.scaler)[0])
 
 
-def segment(features: pd.DataFrame, random_state: int = 0) -> tuple[pd.Series, dict, Clusters | None, dict]:
-    """Unsupervised segment name per row (needs RFM columns and has_purchased)."""
-    names = pd.Series("Prospects", index=features.index, dtype=object)
+class Segments:
+    """The unsupervised segments fitted on a night's buyers: KMeans, its scaler and the names of
+    its clusters. Small and picklable: `assign` labels any number of rows, chunk by chunk, on
+    this machine or on a Spark executor."""
+
+    def __init__(self, clusters: Clusters | None, label_names: dict, meta: dict):
+        if clusters is not None:
+            clusters.x = clusters.sample = None  # the fit's working arrays are not part of the model
+        self.clusters, self.label_names, self.meta = clusters, label_names, meta
+
+    def assign(self, features: pd.DataFrame) -> pd.Series:
+        """The segment name of each row (needs CLUSTER_ON and has_purchased); never buyers are Prospects."""
+        names = pd.Series("Prospects", index=features.index, dtype=object)
+        buyers = features[features["has_purchased"] > 0]
+        if self.clusters is not None and len(buyers):
+            names.loc[buyers.index] = pd.Series(self.clusters.predict(buyers)).map(self.label_names).to_numpy()
+        return names
+
+
+def fit_segments(features: pd.DataFrame, random_state: int = 0) -> Segments:
+    """KMeans on the buyers of `features` (RFM columns and has_purchased; the night's fit sample),
+    its clusters named from their centroids."""
     buyers = features[features["has_purchased"] > 0]
     if len(buyers) < 20:
-        return names, {"k": 0, "reason": "fewer than 20 buyers"}, None, {}
+        return Segments(None, {}, {"k": 0, "reason": "fewer than 20 buyers"})
     clusters = Clusters(buyers, random_state)
     labels = clusters.predict(buyers)
     centroids = buyers[RFM].groupby(labels).mean()
@@ -106,12 +125,8 @@ def segment(features: pd.DataFrame, random_state: int = 0) -> tuple[pd.Series, d
     for c in centroids.sort_values("monetary", ascending=False).index:  # deterministic suffixes
         seen[raw[c]] = seen.get(raw[c], 0) + 1
         label_names[c] = raw[c] if seen[raw[c]] == 1 else f"{raw[c]} {seen[raw[c]]}"
-    names.loc[buyers.index] = [label_names[c] for c in labels]
-    sizes = names.value_counts()
-    meta = {"k": int(clusters.k), "silhouette": round(float(clusters.silhouette), 4), **clusters.stability(),
-            "smallest_segment_share": round(float(sizes.min() / sizes.sum()), 4),
-            "sizes": {str(a): int(b) for a, b in sizes.items()}}
-    return names, meta, clusters, label_names
+    meta = {"k": int(clusters.k), "silhouette": round(float(clusters.silhouette), 4), **clusters.stability()}
+    return Segments(clusters, label_names, meta)
 
 
 def life_stage(declared: pd.DataFrame, as_of=None) -> pd.Series:
@@ -128,11 +143,28 @@ def life_stage(declared: pd.DataFrame, as_of=None) -> pd.Series:
     return pd.Series(out, index=declared.index)
 
 
-def decision_rules(train: pd.DataFrame, now: pd.DataFrame, random_state: int = 0) -> tuple[pd.Series, dict]:
-    """Supervised segments: leaves of a depth-2 tree predicting a purchase in the next 90 days."""
-    cols = ["recency_days", "frequency", "monetary"]
+RULE_ON = ["recency_days", "frequency", "monetary"]
+
+
+class Rules:
+    """Supervised segments: the leaves of a depth-2 tree predicting a purchase in the next 90
+    days, each a readable rule. Picklable; `assign` reads RULE_ON of any rows."""
+
+    def __init__(self, tree: DecisionTreeClassifier | None, names: dict, meta: dict):
+        self.tree, self.names, self.meta = tree, names, meta
+
+    def assign(self, features: pd.DataFrame) -> pd.Series:
+        if self.tree is None:
+            return pd.Series("Unscored", index=features.index)
+        leaves = self.tree.apply(features[RULE_ON])
+        return pd.Series([self.names[leaf] for leaf in leaves], index=features.index)
+
+
+def fit_rules(train: pd.DataFrame, random_state: int = 0) -> Rules:
+    """The tree fitted on a labelled cutoff's features (`train`)."""
+    cols = RULE_ON
     if len(train) < 50 or train["label"].nunique() < 2:
-        return pd.Series("Unscored", index=now.index), {"leaves": 0}
+        return Rules(None, {}, {"leaves": 0})
     tree = DecisionTreeClassifier(max_depth=2, min_samples_leaf=max(10, int(0.05 * len(train))),
                                   random_state=random_state).fit(train[cols], train["label"].astype(int))
     t = tree.tree_
@@ -148,7 +180,6 @@ def decision_rules(train: pd.DataFrame, now: pd.DataFrame, random_state: int = 0
 
     walk(0, [])
     leaf_rate = {leaf: float(train["label"][tree.apply(train[cols]) == leaf].mean()) for leaf in rules}
-    leaves = tree.apply(now[cols])
-    return pd.Series([rules[leaf] for leaf in leaves], index=now.index), {
+    return Rules(tree, rules, {
         "leaves": len(rules),
-        "rules": {rules[leaf]: round(rate, 3) for leaf, rate in sorted(leaf_rate.items(), key=lambda kv: -kv[1])}}
+        "rules": {rules[leaf]: round(rate, 3) for leaf, rate in sorted(leaf_rate.items(), key=lambda kv: -kv[1])}})

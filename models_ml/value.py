@@ -51,42 +51,53 @@ ORDER BY customer_id  -- a stable row order: the same sample and fit every run
 ENGINE_VALUE_INPUTS = "ml.customer_value_inputs"
 
 
-def customer_value(con, as_of: dt.date, random_state: int = 0, fit_path: Path | None = None,
-                   refit: bool = True, inputs: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
-    """customer_id, p_alive, expected_purchases_12m, expected_value_12m for every buyer; fit metadata.
+VALUE_COLUMNS = ["p_alive", "expected_purchases_12m", "expected_value_12m"]
+
+
+@dataclasses.dataclass
+class ValueModel:
+    """The fitted population parameters; `apply` gives each buyer's value from their own history."""
+
+    bg: BgNbd
+    gg: GammaGamma
+
+    def apply(self, d: pd.DataFrame) -> pd.DataFrame:
+        """VALUE_COLUMNS for rows with x, t_x, T and m (the rows of VALUE_INPUTS_SQL)."""
+        purchases = self.bg.expected_purchases(WEEKS_12M, d["x"], d["t_x"], d["T"])
+        spend = self.gg.expected_spend(d["x"], d["m"].clip(lower=0.01))
+        return pd.DataFrame({
+            "p_alive": self.bg.p_alive(d["x"], d["t_x"], d["T"]),
+            "expected_purchases_12m": purchases,
+            "expected_value_12m": np.clip(purchases * spend, 0, None).round(2),
+        }, index=d.index)
+
+
+def fit_value(sample: pd.DataFrame, as_of: dt.date, fit_path: Path | None = None,
+              refit: bool = True) -> tuple[ValueModel | None, dict]:
+    """The value model for the night, fitted on `sample` (at most MAX_FIT_ROWS rows of
+    VALUE_INPUTS_SQL, value_sample_sql) and its metadata; None with fewer than 20 buyers or 10
+    repeat buyers.
 
     With `fit_path`, the parameters saved there are reused unless `refit` (or none are saved
-    yet, or they were fitted after `as_of`); a new fit is saved there. `inputs`: the rows of
-    VALUE_INPUTS_SQL as the engine computed them (else computed here)."""
-    d = con.execute(VALUE_INPUTS_SQL, {"as_of": as_of}).df() if inputs is None else inputs
-    if len(d) < 20 or (d["x"] > 0).sum() < 10:
-        return pd.DataFrame(columns=["customer_id", "p_alive", "expected_purchases_12m", "expected_value_12m"]), {
-            "model": "none", "reason": "fewer than 20 buyers or 10 repeat buyers"}
+    yet, or they were fitted after `as_of`); a new fit is saved there."""
+    if len(sample) < 20 or (sample["x"] > 0).sum() < 10:
+        return None, {"model": "none", "reason": "fewer than 20 buyers or 10 repeat buyers"}
     saved = None if refit or fit_path is None else _load(fit_path, as_of)
     if saved is None:
-        fit = d.sample(MAX_FIT_ROWS, random_state=random_state) if len(d) > MAX_FIT_ROWS else d
-        bg = fit_bgnbd(fit["x"], fit["t_x"], fit["T"])
-        repeat = fit[(fit["x"] > 0) & (fit["m"] > 0)]
+        bg = fit_bgnbd(sample["x"], sample["t_x"], sample["T"])
+        repeat = sample[(sample["x"] > 0) & (sample["m"] > 0)]
         gg = fit_gamma_gamma(repeat["x"], repeat["m"])
-        fitted = {"fitted_as_of": as_of.isoformat(), "fitted_on": len(fit)}
+        fitted = {"fitted_as_of": as_of.isoformat(), "fitted_on": len(sample)}
         if fit_path is not None:
             _save(fit_path, bg, gg, fitted)
     else:
         bg, gg, fitted = saved
-    purchases = bg.expected_purchases(WEEKS_12M, d["x"], d["t_x"], d["T"])
-    spend = gg.expected_spend(d["x"], d["m"].clip(lower=0.01))
-    out = pd.DataFrame({
-        "customer_id": d["customer_id"],
-        "p_alive": bg.p_alive(d["x"], d["t_x"], d["T"]),
-        "expected_purchases_12m": purchases,
-        "expected_value_12m": np.clip(purchases * spend, 0, None).round(2),
-    })
     meta = {"model": "bgnbd+gamma_gamma", "bgnbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b,
                                                      "log_likelihood": bg.log_likelihood},
             "gamma_gamma": {"p": gg.p, "q": gg.q, "gamma": gg.gamma}}
     meta = {k: ({kk: round(float(vv), 4) for kk, vv in v.items()} if isinstance(v, dict) else v)
             for k, v in meta.items()}
-    return out, {**meta, **fitted, "fitted_tonight": saved is None}
+    return ValueModel(bg, gg), {**meta, **fitted, "fitted_tonight": saved is None}
 
 
 def _save(path: Path, bg: BgNbd, gg: GammaGamma, fitted: dict) -> None:

@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models_ml import features
 from models_ml.features import features_as_of
-from models_ml.scoring import build_customer_scores
+from models_ml.scoring import apply_in_duckdb
+from models_ml.scoring import build_customer_scores as build
 from orchestration.warehouse import connect
 
 AS_OF = dt.date(2025, 12, 31)
@@ -37,6 +39,12 @@ def synthetic(con, n=1500, seed=0):
     con.execute("CREATE TABLE marts.dim_customer AS SELECT * FROM d")
 
 
+def build_customer_scores(con, as_of, **kwargs) -> tuple[pd.DataFrame, dict]:
+    """The night's scores as the datamart holds them, and its metadata."""
+    meta = build(con, as_of, **kwargs)
+    return con.execute("SELECT * FROM marts.customer_scores ORDER BY customer_id").df(), meta
+
+
 @pytest.fixture()
 def con(tmp_path):
     c = connect(tmp_path / "m.duckdb")
@@ -61,7 +69,7 @@ def test_scores_cover_every_customer_with_honest_metrics(con):
     assert scores["segment_rule"].str.contains("<=|>").all()  # readable rules from the tree
     assert set(scores["segment_life_stage"]) <= {"Families with children", "Young adults", "Seniors", "Singles",
                                                  "Couples and shared homes", "Undeclared"}
-    profiles = meta["_tables"]["segment_profiles"]
+    profiles = con.execute("SELECT * FROM marts.segment_profiles").df()
     assert profiles["customers"].sum() == len(scores)
     assert profiles["future_purchase_rate_90d"].notna().all()
 
@@ -121,3 +129,22 @@ def test_a_tiny_datamart_falls_back_gracefully(tmp_path):
     scores, meta = build_customer_scores(c, AS_OF)
     assert len(scores) == 12 and scores["purchase_propensity"].between(0, 1).all()
     assert meta["propensity"]["model"] == "fallback_recent_rate"
+
+
+def test_scored_chunk_by_chunk_like_all_at_once(con):
+    whole, _ = build_customer_scores(con, AS_OF)
+    chunked, _ = build_customer_scores(con, AS_OF, apply=lambda night: apply_in_duckdb(con, night, chunk=97))
+    pd.testing.assert_frame_equal(whole, chunked)
+
+
+def test_fits_read_a_sample_the_engine_draws_and_everyone_is_scored(con, monkeypatch):
+    monkeypatch.setattr(features, "FIT_SAMPLE_ROWS", 400)
+    scores, meta = build_customer_scores(con, AS_OF)
+    assert meta["fit_sample"]["customers_tonight"] == meta["fit_sample"]["customers_backtest"] == 400
+    assert meta["propensity"]["n_test"] == 400
+    assert len(scores) == 1500 and scores["purchase_propensity"].notna().all()
+    # the sample is the seed's, whatever order the rows are stored in
+    draw = features.features_sample(con, seed=0)(AS_OF)["customer_id"]
+    con.execute("CREATE OR REPLACE TABLE marts.dim_customer AS SELECT * FROM marts.dim_customer ORDER BY random()")
+    assert features.features_sample(con, seed=0)(AS_OF)["customer_id"].equals(draw)
+    assert not features.features_sample(con, seed=1)(AS_OF)["customer_id"].equals(draw)

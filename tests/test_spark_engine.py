@@ -176,10 +176,16 @@ def test_spark_publishes_the_datamart_duckdb_publishes(tmp_path_factory, small_l
     # identity was resolved by Spark (Splink's Spark backend, stitching and components there)...
     night = json.loads((home / "spark" / "identity_out" / "night.json").read_text())
     assert night["match"]["mode"] == "full" and night["match"]["links"] > 0 and night["stats"]["customers"] > 0
-    # ...and the features were computed there, for tonight and every cutoff the scoring reads
+    # ...the fit samples were drawn there, for tonight and every cutoff the fits read...
+    scored = home / "spark" / "models_out" / "scored_customers"
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         cutoffs = con.execute("SELECT count(DISTINCT cutoff), max(cutoff) FROM ml.customer_features").fetchone()
+        customers = con.execute("SELECT count(*) FROM marts.dim_customer").fetchone()[0]
+        on_spark = con.execute(f"SELECT count(*), count(DISTINCT customer_id) FROM read_parquet('{scored}/*.parquet')"
+                               ).fetchone()
     assert cutoffs == (5, AS_OF)
+    # ...and every customer was scored there (the pandas UDF's output)
+    assert on_spark == (customers, customers) and customers > 0
 
     # every table of both files; the columns a run stamps with its own clock or id (load and
     # build times, run ids, a model's version) are left out by name: compare.RUN_STAMPED

@@ -1,5 +1,7 @@
 """Python ML assets downstream of the marts (group `models`)."""
 
+from functools import partial
+
 import dagster as dg
 
 from ..engines import engine, models_spark
@@ -42,27 +44,22 @@ class ScoringConfig(dg.Config):
     ],
 )
 def customer_scores(context: dg.AssetExecutionContext, config: ScoringConfig, datamart: DatamartResource):
-    from models_ml.scoring import build_customer_scores  # sklearn import is slow: load lazily
+    from models_ml.scoring import PROFILES_TABLE, build_customer_scores  # sklearn import is slow: load lazily
 
     s = datamart.settings()
     on_spark = engine() == "spark"
     with datamart.connect() as con:
-        # on Spark the features are computed there, next to the marts (engines/models_spark.py)
-        engine_inputs = models_spark.run(con, s.home, s.as_of) if on_spark else {}
-        scores, metrics = build_customer_scores(con, s.as_of, config.random_state,
-                                                model_dir=s.home / "models" / "propensity", retrain=config.retrain,
-                                                from_engine=on_spark)
-        tables = metrics.pop("_tables")
-        con.execute("CREATE SCHEMA IF NOT EXISTS marts")
-        for name, frame in {"customer_scores": scores, **tables}.items():
-            con.register("_frame", frame)
-            con.execute(f"CREATE OR REPLACE TABLE marts.{name} AS SELECT * FROM _frame")
-            con.unregister("_frame")
+        # on Spark the samples are drawn and every customer is scored there (engines/models_spark.py)
+        engine_inputs = models_spark.run(con, s.home, s.as_of, config.random_state) if on_spark else {}
+        apply = partial(models_spark.apply_on_spark, con, s.home, timings=engine_inputs) if on_spark else None
+        metrics = build_customer_scores(con, s.as_of, config.random_state, model_dir=s.home / "models" / "propensity",
+                                        retrain=config.retrain, from_engine=on_spark, apply=apply)
         rows = con.execute(f"SELECT count(*) FROM {SCORES_TABLE}").fetchall()[0][0]
         unscored, strangers = con.execute(f"""
             SELECT count(*) FILTER (WHERE s.customer_id IS NULL), count(*) FILTER (WHERE d.customer_id IS NULL)
             FROM marts.dim_customer d FULL JOIN {SCORES_TABLE} s USING (customer_id)""").fetchall()[0]
-        pictures = _pictures(con, s.as_of, scores, metrics.pop("_evaluation", None), tables["segment_profiles"])
+        profiles = con.execute(f"SELECT * FROM {PROFILES_TABLE}").df()  # a row per segment
+        pictures = _pictures(con, s.as_of, metrics.pop("_evaluation", None), profiles)
     guards = metrics["guards"]
     yield dg.MaterializeResult(metadata={"dagster/row_count": rows, **_flatten(metrics), **engine_inputs,
                                          **pictures})
@@ -83,7 +80,7 @@ def customer_scores(context: dg.AssetExecutionContext, config: ScoringConfig, da
                   "blocking_drift": ", ".join(guards["blocking_drift"]) or "none"})
 
 
-def _pictures(con, as_of, scores, evaluation, profiles) -> dict:
+def _pictures(con, as_of, evaluation, profiles) -> dict:
     """RFM grid, segment profiles, gain/calibration and value distribution, as images and tables."""
     import numpy as np
 
@@ -104,7 +101,9 @@ def _pictures(con, as_of, scores, evaluation, profiles) -> dict:
         y, p = evaluation
         out["propensity_gain_and_calibration"] = charts.gain_and_calibration(
             np.asarray(y), np.asarray(p), "Propensity on the held-out cutoff")
-    value = scores["expected_value_12m"].to_numpy()
+    # the value distribution of at most 100,000 customers: a picture, not every row in this process
+    value = con.execute(f"SELECT expected_value_12m FROM {SCORES_TABLE} USING SAMPLE 100000 ROWS (reservoir, 0)"
+                        ).fetchnumpy()["expected_value_12m"]
     if len(value):
         out["value_distribution"] = charts.histogram(np.log10(1 + value), "Expected 12-month value",
                                                      "log10(1 + EUR)")
