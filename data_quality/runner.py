@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,21 @@ import pandas as pd
 from .suites import SUITES
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def _hide_spark_connect_from_gx() -> None:
+    """GX imports pyspark's Spark Connect module when pyspark is installed (the spark extra), and
+    that module ends the process with exit code 0 ("Skipping doctests") when `__main__` has no
+    file, as in Dagster's step workers: the GX step failed with SystemExit. The datamart never uses
+    Spark Connect (its Spark jobs run in processes of their own), so in such a process GX is
+    shown it as not installed."""
+    main = sys.modules.get("__main__")
+    if main is not None and getattr(main, "__spec__", None) is None and not hasattr(main, "__file__") \
+            and not hasattr(sys, "ps1"):
+        sys.modules.setdefault("pyspark.sql.connect", None)
+
+
+_hide_spark_connect_from_gx()
 _lock = threading.Lock()
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
 DOCS_SITE = "datamart"

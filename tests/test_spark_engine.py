@@ -7,6 +7,9 @@ Java); the engine switch, the lake's inputs and the mirror's types are tested wi
 import datetime as dt
 import json
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -143,6 +146,19 @@ def test_the_splink_model_is_given_to_spark_in_its_dialect():
     assert {r["sql_dialect"] for r in model["blocking_rules_to_generate_predictions"]} == {"spark"}
     assert model["comparisons"][0]["comparison_levels"][1]["m_probability"] == \
         probabilistic.load_model(None)["comparisons"][0]["comparison_levels"][1]["m_probability"]
+
+
+@pytest.mark.spark
+def test_great_expectations_loads_where_pyspark_is_installed():
+    """A Dagster step worker's `__main__` has no file, like `python -c`: there pyspark's Spark
+    Connect module, which GX imports, used to end the process with exit code 0."""
+    pytest.importorskip("pyspark", reason="the spark extra is not installed (make test-spark)")
+    script = ("import data_quality.runner as r, great_expectations, pandas as pd; "
+              "print(r.validate('marts.segment_profiles', "
+              "pd.DataFrame({'segment': ['a'], 'share': [1.0], 'customers': [3]})).success)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0 and done.stdout.strip().endswith("True"), done.stderr[-2000:]
 
 
 @pytest.fixture(scope="module")
