@@ -179,17 +179,6 @@ def evaluate(model: TrainedPropensity, frame: pd.DataFrame, cut: dt.date) -> dic
             "cutoff": cut.isoformat()}
 
 
-def score(model: TrainedPropensity | None, con, as_of: dt.date, features=None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(customer_id, purchase_propensity) for customers known on the night, and their features."""
-    now = (features or partial(features_as_of, con))(as_of)
-    if model is None:
-        # Too little history for a backtest: the customer's recent purchases, a documented heuristic.
-        p = np.where(now["purchases_90d"] > 0, 0.5, np.where(now["has_purchased"] > 0, 0.2, 0.05))
-    else:
-        p = predict_in_chunks(model, now)
-    return pd.DataFrame({"customer_id": now["customer_id"], "purchase_propensity": np.clip(p, 0, 1)}), now
-
-
 def predict_in_chunks(model: TrainedPropensity, frame: pd.DataFrame, chunk: int = SCORE_CHUNK_ROWS) -> np.ndarray:
     """P(purchase) of every row, `chunk` rows at a time: a model's working arrays (a forest's
     per-tree votes, a network's activations) stay the size of a chunk, not of every customer."""

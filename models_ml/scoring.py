@@ -31,6 +31,7 @@ from . import registry
 from .features import FEATURES, FIT_SAMPLE_ROWS, engine_features, features_sample, features_sql, sample_sql
 from .propensity import (
     HORIZON_DAYS,
+    SCORE_CHUNK_ROWS,
     TrainedPropensity,
     drift,
     engine_cutoffs,
@@ -89,7 +90,7 @@ def propensity_of(model: TrainedPropensity | None, features: pd.DataFrame) -> np
 def apply_night(night: NightModels, rows: pd.DataFrame) -> pd.DataFrame:
     """SCORED_COLUMNS of a chunk of scoring_input_sql's rows (one per customer)."""
     rows = rows.reset_index(drop=True)
-    known = rows["known"].fillna(False).astype(bool).to_numpy()
+    known = rows["known"].astype(bool).to_numpy()
     p = np.full(len(rows), night.fill_propensity, dtype=float)
     if known.any():
         p[known] = propensity_of(night.propensity, rows[known])
@@ -101,7 +102,7 @@ def apply_night(night: NightModels, rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "customer_id": rows["customer_id"].astype(str),
         "snapshot_date": night.as_of,
-        "purchase_propensity": np.clip(p, 0, 1),
+        "purchase_propensity": p,
         "expected_value_12m": value["expected_value_12m"].fillna(0.0).astype(float),
         "segment": night.segments.assign(feats).astype(str),
         "model_version": night.version,
@@ -191,8 +192,6 @@ def fit_night(con, as_of: dt.date, random_state: int = 0, model_dir: Path | None
 
 def apply_in_duckdb(con, night: NightModels, chunk: int | None = None) -> None:
     """SCORED from apply_night over scoring_input_sql's record batches, `chunk` rows at a time."""
-    from .propensity import SCORE_CHUNK_ROWS
-
     create_scored(con)
     # read on a cursor of its own: the chunks are written on `con` while the query streams
     reader = con.cursor().sql(scoring_input_sql(con), params={"cutoff": night.as_of, "as_of": night.as_of}) \
@@ -241,8 +240,8 @@ def finish_night(con, meta: dict) -> dict:
         FROM prof p LEFT JOIN _future_rate r USING (segment)
         ORDER BY p.segment""")
     con.unregister("_future_rate")
-    sizes = con.execute(f"SELECT segment, count(*) FROM {SCORED} GROUP BY segment "
-                        "ORDER BY count(*) DESC, segment").fetchall()
+    sizes = con.execute(f"SELECT segment, customers FROM {PROFILES_TABLE} ORDER BY customers DESC, segment"
+                        ).fetchall()
     total = con.execute(f"SELECT coalesce(sum(expected_value_12m), 0) FROM {SCORED}").fetchone()[0]
     con.execute(f"DROP TABLE {SCORED}")
     if meta["segmentation"].get("k"):
