@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .suites import SUITES
+from .suites import SUITES, Rule
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -48,43 +48,47 @@ DOCS_SITE = "datamart"
 @dataclass
 class ValidationOutcome:
     suite: str
-    success: bool
+    success: bool  # no blocking rule failed (warnings allowed)
     evaluated: int
-    failed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # blocking rules that failed, with their clause
     statistics: dict = field(default_factory=dict)
     identifiers: list = field(default_factory=list)  # GX validation result ids (Data Docs pages)
+    warnings: list[str] = field(default_factory=list)  # non-blocking rules that failed
 
     def to_metadata(self) -> dict:
         return {"success": self.success, "expectations": self.evaluated,
-                "failed_expectations": len(self.failed), "failed": "; ".join(self.failed) or "none"}
+                "failed_expectations": len(self.failed), "failed": "; ".join(self.failed) or "none",
+                "warnings": len(self.warnings), "warned": "; ".join(self.warnings) or "none"}
 
 
 def suite_names() -> list[str]:
     return sorted(SUITES)
 
 
-def _expectation(rule: tuple):
+def _expectation(rule: Rule):
+    """The GX expectation of a rule; its severity says whether it blocks (a contract clause) or warns."""
     import great_expectations.expectations as gxe
+    from great_expectations.expectations.metadata_types import FailureSeverity
 
-    kind, column, *args = rule
-    if kind == "not_null":
-        return gxe.ExpectColumnValuesToNotBeNull(column=column)
-    if kind == "unique":
-        return gxe.ExpectColumnValuesToBeUnique(column=column)
-    if kind == "compound_unique":
-        return gxe.ExpectCompoundColumnsToBeUnique(column_list=column)
-    if kind == "in_set":
-        return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=args[0])
-    if kind == "not_in_set":
-        return gxe.ExpectColumnValuesToNotBeInSet(column=column, value_set=args[0])
-    if kind == "between":
-        low, high, *mostly = args
-        return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high,
-                                                 mostly=mostly[0] if mostly else 1.0)
-    if kind == "regex":
-        regex, *mostly = args
-        return gxe.ExpectColumnValuesToMatchRegex(column=column, regex=regex, mostly=mostly[0] if mostly else 1.0)
-    raise ValueError(f"unknown rule kind {kind!r}")
+    common = {"severity": FailureSeverity.CRITICAL if rule.blocking else FailureSeverity.WARNING,
+              "meta": {"enforces": rule.enforces} if rule.blocking else {"flags": "allowed by the contract"}}
+    if rule.kind == "compound_unique":
+        return gxe.ExpectCompoundColumnsToBeUnique(column_list=list(rule.column), **common)
+    column = {"column": rule.column, **common}
+    if rule.kind == "not_null":
+        return gxe.ExpectColumnValuesToNotBeNull(**column)
+    if rule.kind == "unique":
+        return gxe.ExpectColumnValuesToBeUnique(**column)
+    if rule.kind == "in_set":
+        return gxe.ExpectColumnValuesToBeInSet(value_set=list(rule.value_set), **column)
+    if rule.kind == "not_in_set":
+        return gxe.ExpectColumnValuesToNotBeInSet(value_set=list(rule.value_set), **column)
+    if rule.kind == "between":
+        return gxe.ExpectColumnValuesToBeBetween(min_value=rule.min_value, max_value=rule.max_value,
+                                                 mostly=rule.mostly, **column)
+    if rule.kind == "regex":
+        return gxe.ExpectColumnValuesToMatchRegex(regex=rule.regex, mostly=rule.mostly, **column)
+    raise ValueError(f"unknown rule kind {rule.kind!r}")
 
 
 def _no_batch_fingerprint() -> None:
@@ -271,18 +275,26 @@ def validate(suite_name: str, df: pd.DataFrame, home: Path | str | None = None,
     result = results[0]
     # only check columns the frame has: an optional source column may be absent
     present = set(df.columns)
-    failed, evaluated = [], 0
+    failed, warnings, evaluated = [], [], 0
     for r in result.results:
         evaluated += 1
-        cols = r.expectation_config.kwargs.get("column_list") or [r.expectation_config.kwargs.get("column")]
+        config = r.expectation_config
+        cols = config.kwargs.get("column_list") or [config.kwargs.get("column")]
+        blocking = str(getattr(config, "severity", "critical")).lower().endswith("critical")
+        enforces = (config.meta or {}).get("enforces")
         if not set(cols) <= present:
-            failed.append(f"{_label(r.expectation_config)}: column missing")
+            detail = "column missing"
+        elif r.success:
             continue
-        if not r.success:
+        else:
             res = r.result or {}
             count, pct = res.get("unexpected_count"), res.get("unexpected_percent")
             detail = f"{count} unexpected ({pct:.2f}%)" if count is not None and pct is not None else "failed"
-            failed.append(f"{_label(r.expectation_config)}: {detail}")
+        if blocking:
+            failed.append(f"{_label(config)}: {detail} [contract: {enforces}]")
+        else:
+            warnings.append(f"{_label(config)}: {detail}")
     stats = {k: v for k, v in (result.statistics or {}).items() if isinstance(v, (int, float))}
     return ValidationOutcome(suite=suite_name, success=not failed, evaluated=evaluated, failed=failed,
-                             statistics=stats, identifiers=list(identifiers) if home_key is not None else [])
+                             statistics=stats, identifiers=list(identifiers) if home_key is not None else [],
+                             warnings=warnings)

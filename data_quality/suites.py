@@ -1,8 +1,10 @@
 """The Great Expectations suites, declared as data.
 
-Raw suites are derived from the ingestion specs (what the contract requires of each entity)
-plus a few declared ranges; staging, mart and model-output suites are declared per table below.
-Each rule is a tuple `(kind, column(s), *args)`; `runner.py` turns them into GX expectations.
+Raw suites are derived from the ingestion specs (what the contract requires of each entity);
+staging, mart and model-output suites are declared per table below. A rule that names the
+contract clause it enforces (`enforces=`) blocks the night when it fails; every other rule only
+warns: what the contract allows (blank optional values, implausible but parseable values) never
+fails a night (docs/trust.md). `runner.py` turns rules into GX expectations.
 
 Row suites validate rows (what the night loaded, or a bounded sample of a rebuilt table).
 Metric suites validate one row of whole-table measures computed by DuckDB (duplicate keys,
@@ -12,11 +14,60 @@ run on a large table, still declared and reported through GX.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from orchestration.ingestion.specs import ENTITIES
+
+from . import contract as c
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str  # not_null, unique, compound_unique, in_set, not_in_set, between, regex
+    column: str | tuple[str, ...]
+    enforces: str | None = None  # the contract clause it enforces: then a failure blocks the night
+    min_value: object = None
+    max_value: object = None
+    value_set: tuple = ()
+    regex: str | None = None
+    mostly: float = 1.0
+
+    @property
+    def blocking(self) -> bool:
+        return self.enforces is not None
+
+
+def not_null(column: str, enforces: str | None = None) -> Rule:
+    return Rule("not_null", column, enforces)
+
+
+def unique(column: str, enforces: str | None = None) -> Rule:
+    return Rule("unique", column, enforces)
+
+
+def compound_unique(*columns: str, enforces: str | None = None) -> Rule:
+    return Rule("compound_unique", tuple(columns), enforces)
+
+
+def in_set(column: str, values, enforces: str | None = None) -> Rule:
+    return Rule("in_set", column, enforces, value_set=tuple(values))
+
+
+def not_in_set(column: str, values, enforces: str | None = None) -> Rule:
+    return Rule("not_in_set", column, enforces, value_set=tuple(values))
+
+
+def between(column: str, min_value=None, max_value=None, enforces: str | None = None, mostly: float = 1.0) -> Rule:
+    return Rule("between", column, enforces, min_value=min_value, max_value=max_value, mostly=mostly)
+
+
+def matches(column: str, regex: str, enforces: str | None = None, mostly: float = 1.0) -> Rule:
+    return Rule("regex", column, enforces, regex=regex, mostly=mostly)
+
 
 TS_MIN, TS_MAX = "1990-01-01T00:00:00", "2100-01-01T00:00:00"  # history goes back to the 1990s (CDNOW)
 
-# declared ranges on raw columns, beyond what the specs say
+# plausible ranges on raw columns: the contract keeps implausible values, so these only warn
 RAW_RANGES = {
     ("crm__customers", "household_size"): (1, 15),
     ("crm__customers", "children_count"): (0, 12),
@@ -30,110 +81,118 @@ E164 = r"^\+[1-9][0-9]{6,14}$"
 EMAIL = r"^[^@\sA-Z]+@[^@\sA-Z]+\.[^@\sA-Z]+$"
 
 
-def _raw_rules(spec) -> list[tuple]:
-    rules: list[tuple] = [("not_null", "_file_path"), ("between", "_line", 1, None)]
+def _raw_rules(spec) -> list[Rule]:
+    """What the loader guarantees of every loaded row: the contract sends the others to quarantine."""
+    rules: list[Rule] = [not_null("_file_path", c.BAD_ROWS), between("_line", 1, None, c.BAD_ROWS)]
     for f in spec.fields:
         if f.required and f.type != "json":
-            rules.append(("not_null", f.name))
+            rules.append(not_null(f.name, c.REQUIRED))
         if f.enum:
-            rules.append(("in_set", f.name, list(f.enum)))
+            rules.append(in_set(f.name, f.enum, c.BAD_ROWS))
         if f.non_negative:
-            rules.append(("between", f.name, 0, None))
+            rules.append(between(f.name, 0, None, c.BAD_ROWS))
         if f.type == "timestamp":
-            rules.append(("between", f.name, TS_MIN, TS_MAX))
+            rules.append(between(f.name, TS_MIN, TS_MAX))
         if (spec.name, f.name) in RAW_RANGES:
-            rules.append(("between", f.name, *RAW_RANGES[(spec.name, f.name)]))
+            rules.append(between(f.name, *RAW_RANGES[(spec.name, f.name)]))
     return rules
 
 
-MART_RULES: dict[str, list[tuple]] = {
+MART_RULES: dict[str, list[Rule]] = {
     "marts.dim_customer": [
-        ("not_null", "customer_id"), ("unique", "customer_id"), ("between", "source_count", 1, 8),
-        ("not_null", "consent_email"), ("not_null", "consent_sms"), ("not_null", "consent_post"),
-        ("regex", "email", EMAIL, 0.99), ("regex", "phone", E164),
+        not_null("customer_id", c.DIM_CUSTOMER), unique("customer_id", c.DIM_CUSTOMER),
+        between("source_count", 1, 8, c.IDENTITY_SOURCES),
+        not_null("consent_email"), not_null("consent_sms"), not_null("consent_post"),
+        matches("email", EMAIL, mostly=0.99), matches("phone", E164),
     ],
     "marts.customer_identity_map": [
-        ("in_set", "source", SOURCES), ("not_null", "source_record_id"),
-        ("compound_unique", ["source", "source_record_id"]), ("between", "match_confidence", 0, 1),
-        ("not_null", "match_rule"),
+        in_set("source", SOURCES, c.IDENTITY_SOURCES), not_null("source_record_id", c.IDENTITY_MAP),
+        compound_unique("source", "source_record_id", enforces=c.IDENTITY_MAP),
+        between("match_confidence", 0, 1), not_null("match_rule"),
     ],
     "marts.fct_order_lines": [
-        ("not_null", "order_id"), ("not_null", "line_no"), ("in_set", "channel", ["web", "store"]),
-        ("compound_unique", ["channel", "order_id", "line_no"]), ("not_null", "net_amount"),
-        ("not_in_set", "quantity", [0]), ("between", "ordered_at", TS_MIN, TS_MAX),
+        not_null("order_id", c.ORDER_LINES), not_null("line_no", c.ORDER_LINES),
+        in_set("channel", ["web", "store"], c.ORDER_CHANNELS),
+        compound_unique("channel", "order_id", "line_no", enforces=c.ORDER_LINES),
+        not_null("net_amount", c.LINE_NET), not_in_set("quantity", [0]), between("ordered_at", TS_MIN, TS_MAX),
     ],
     "marts.fct_customer_rfm": [
-        ("not_null", "customer_id"), ("compound_unique", ["customer_id", "snapshot_date"]),
-        ("between", "r_score", 1, 5), ("between", "f_score", 1, 5), ("between", "m_score", 1, 5),
-        ("between", "frequency", 1, None), ("between", "recency_days", 0, None),
-        ("between", "monetary", 0, None, 0.99),  # returns can exceed purchases for a few people
-        ("not_null", "rfm_segment"),
+        not_null("customer_id", c.RFM), compound_unique("customer_id", "snapshot_date", enforces=c.RFM),
+        between("r_score", 1, 5, c.RFM_SCORES), between("f_score", 1, 5, c.RFM_SCORES),
+        between("m_score", 1, 5, c.RFM_SCORES), between("frequency", 1, None, c.RFM_FREQUENCY),
+        between("recency_days", 0, None, c.RFM_RECENCY),
+        between("monetary", 0, None, mostly=0.99),  # returns can exceed purchases for a few people
+        not_null("rfm_segment"),
     ],
     "marts.customer_scores": [
-        ("not_null", "customer_id"), ("unique", "customer_id"), ("between", "purchase_propensity", 0, 1),
-        ("not_null", "purchase_propensity"), ("between", "expected_value_12m", 0, None),
-        ("not_null", "segment"), ("not_null", "model_version"), ("between", "p_alive", 0, 1),
-        ("between", "expected_purchases_12m", 0, None),
+        not_null("customer_id", c.SCORES), unique("customer_id", c.SCORES),
+        between("purchase_propensity", 0, 1, c.PROPENSITY), not_null("purchase_propensity", c.PROPENSITY),
+        between("expected_value_12m", 0, None), not_null("segment"), not_null("model_version"),
+        between("p_alive", 0, 1), between("expected_purchases_12m", 0, None),
     ],
 }
 
 
-def _dates(*columns: str) -> list[tuple]:
-    return [("between", c, TS_MIN, TS_MAX) for c in columns]
+def _dates(*columns: str) -> list[Rule]:
+    """Timestamps far in the past or future are kept by the contract: they only warn."""
+    return [between(col, TS_MIN, TS_MAX) for col in columns]
 
 
-# Staging: identifiers normalised (lower-case e-mail keys, E.164 phones), dates in range.
-STAGING_RULES: dict[str, list[tuple]] = {
+# Staging: the rows the loader kept, cleaned. Keys and enums are the contract's; normalised
+# identifiers (lower-case e-mail keys, E.164 phones) and plausible dates are the cleaning's
+# quality, reported but never blocking (a typed oddity is the contract's to allow).
+BIRTH_DATES = ("1900-01-01T00:00:00", TS_MAX)
+STAGING_RULES: dict[str, list[Rule]] = {
     "staging.stg_crm__customers": [
-        ("not_null", "crm_id"), ("regex", "email_key", EMAIL), ("regex", "phone_e164", E164),
-        ("between", "birth_date", "1900-01-01T00:00:00", TS_MAX), *_dates("created_at", "updated_at"),
-        ("not_null", "consent_email"),
+        not_null("crm_id", c.REQUIRED), matches("email_key", EMAIL), matches("phone_e164", E164),
+        between("birth_date", *BIRTH_DATES), *_dates("created_at", "updated_at"), not_null("consent_email"),
     ],
     "staging.stg_ecommerce__accounts": [
-        ("not_null", "account_id"), ("regex", "email_key", EMAIL), ("regex", "phone_e164", E164),
-        ("between", "birth_date", "1900-01-01T00:00:00", TS_MAX), *_dates("updated_at"),
+        not_null("account_id", c.REQUIRED), matches("email_key", EMAIL), matches("phone_e164", E164),
+        between("birth_date", *BIRTH_DATES), *_dates("updated_at"),
     ],
     "staging.stg_ecommerce__orders": [
-        ("not_null", "order_id"), ("regex", "guest_email_key", EMAIL), *_dates("ordered_at"),
-        ("in_set", "status", ["placed", "shipped", "delivered", "cancelled", "returned"]),
-        ("in_set", "currency", ["EUR"]),
+        not_null("order_id", c.REQUIRED), matches("guest_email_key", EMAIL), *_dates("ordered_at"),
+        in_set("status", ["placed", "shipped", "delivered", "cancelled", "returned"], c.BAD_ROWS),
+        in_set("currency", ["EUR"], c.CURRENCY),
     ],
     "staging.stg_ecommerce__order_lines": [
-        ("not_null", "order_id"), ("not_null", "sku"), ("not_in_set", "quantity", [0]),
-        ("between", "unit_price", 0, None), ("not_null", "net_amount"),
+        not_null("order_id", c.REQUIRED), not_null("sku", c.PURCHASE_LINE), not_in_set("quantity", [0]),
+        between("unit_price", 0, None, c.BAD_ROWS), not_null("net_amount", c.LINE_NET),
     ],
     "staging.stg_pos__receipt_lines": [
-        ("not_null", "receipt_id"), ("not_null", "sku"), ("between", "unit_price", 0, None),
-        ("not_null", "net_amount"), *_dates("purchased_at"),
+        not_null("receipt_id", c.REQUIRED), not_null("sku", c.PURCHASE_LINE),
+        between("unit_price", 0, None, c.BAD_ROWS), not_null("net_amount", c.LINE_NET), *_dates("purchased_at"),
     ],
-    "staging.stg_callcenter__calls": [("not_null", "call_id"), ("regex", "caller_phone_e164", E164),
+    "staging.stg_callcenter__calls": [not_null("call_id", c.REQUIRED), matches("caller_phone_e164", E164),
                                       *_dates("called_at")],
     "staging.stg_esp__events": [
-        ("not_null", "event_id"), ("regex", "recipient_email_key", EMAIL),
-        ("regex", "recipient_phone_e164", E164), *_dates("occurred_at"),
-        ("in_set", "recipient_kind", ["email", "phone", "unknown"]),
+        not_null("event_id", c.REQUIRED), matches("recipient_email_key", EMAIL),
+        matches("recipient_phone_e164", E164), *_dates("occurred_at"),
+        in_set("recipient_kind", ["email", "phone", "unknown"]),
     ],
-    "staging.stg_forms__signups": [("not_null", "signup_id"), ("regex", "email_key", EMAIL),
-                                   ("between", "nps", 0, 10), *_dates("submitted_at")],
-    "staging.stg_partners__email_appends": [("not_null", "crm_id"), ("regex", "appended_email_key", EMAIL)],
-    "staging.stg_privacy__requests": [("in_set", "request_type", ["erasure", "objection"]),
-                                      ("regex", "email_key", EMAIL), ("regex", "phone_e164", E164)],
-    "staging.stg_web__events": [("not_null", "event_id"), *_dates("occurred_at")],
+    "staging.stg_forms__signups": [not_null("signup_id", c.REQUIRED), matches("email_key", EMAIL),
+                                   between("nps", 0, 10), *_dates("submitted_at")],
+    "staging.stg_partners__email_appends": [not_null("crm_id", c.REQUIRED), matches("appended_email_key", EMAIL)],
+    "staging.stg_privacy__requests": [in_set("request_type", ["erasure", "objection", "access"], c.BAD_ROWS),
+                                      matches("email_key", EMAIL), matches("phone_e164", E164)],
+    "staging.stg_web__events": [not_null("event_id", c.REQUIRED), *_dates("occurred_at")],
 }
 
 # Model outputs beyond the scores themselves.
-MODEL_RULES: dict[str, list[tuple]] = {
-    "marts.segment_profiles": [("not_null", "segment"), ("between", "share", 0, 1), ("between", "customers", 1, None)],
-    "marts.ml_model_registry": [("not_null", "model_version"), ("between", "roc_auc", 0, 1),
-                                ("between", "n_train", 1, None), ("between", "brier", 0, 1)],
+MODEL_RULES: dict[str, list[Rule]] = {
+    "marts.segment_profiles": [not_null("segment", c.SCORES), between("share", 0, 1, c.SCORES),
+                               between("customers", 1, None, c.SCORES)],
+    "marts.ml_model_registry": [not_null("model_version", c.SCORES), between("roc_auc", 0, 1),
+                                between("n_train", 1, None), between("brier", 0, 1)],
 }
 
 
 AUDIENCE_CHANNELS = ("email", "sms", "post")
 
 
-def _zero(*metrics: str) -> list[tuple]:
-    return [("between", m, 0, 0) for m in metrics]
+def _zero(*metrics: str, enforces: str) -> list[Rule]:
+    return [between(m, 0, 0, enforces) for m in metrics]
 
 
 # What an ordinary night validates instead of a whole table (a weekly whole-scope night, a full
@@ -180,8 +239,8 @@ def _keys_sql(measure) -> str:
 
 
 # name -> (SQL giving one row of measures, rules on them)
-METRIC_SUITES: dict[str, tuple[str, list[tuple]]] = {
-    "staging.keys": (_keys_sql(_duplicates), _zero(*STAGING_KEYS)),
+METRIC_SUITES: dict[str, tuple[str, list[Rule]]] = {
+    "staging.keys": (_keys_sql(_duplicates), _zero(*STAGING_KEYS, enforces=c.UPSERT)),
     # every fact's customer is in dim_customer (RFM: tonight's snapshot; older snapshots keep the
     # ids of their night); revenue and lines reconcile with staging
     "marts.integrity": ("""
@@ -202,8 +261,8 @@ METRIC_SUITES: dict[str, tuple[str, list[tuple]]] = {
           abs(coalesce((SELECT sum(net_amount) FROM marts.fct_order_lines), 0)
               - coalesce((SELECT sum(revenue) FROM staged), 0))::DOUBLE AS revenue_gap_eur""",
                         [*_zero("order_lines_without_customer", "rfm_rows_without_customer",
-                                "map_rows_without_customer", "lines_minus_staged"),
-                         ("between", "revenue_gap_eur", 0, 0.005)]),
+                                "map_rows_without_customer", "lines_minus_staged", enforces=c.ORDER_LINES),
+                         between("revenue_gap_eur", 0, 0.005, c.ORDER_LINES)]),
     "marts.scores_integrity": ("""SELECT
           (SELECT count(*) FROM marts.customer_scores s
               WHERE NOT EXISTS (SELECT 1 FROM marts.dim_customer d WHERE d.customer_id = s.customer_id))
@@ -213,8 +272,8 @@ METRIC_SUITES: dict[str, tuple[str, list[tuple]]] = {
               AS customers_without_score,
           (SELECT abs(sum(share) - 1) FROM marts.segment_profiles
               WHERE snapshot_date = (SELECT max(snapshot_date) FROM marts.segment_profiles)) AS segment_share_gap""",
-                                [*_zero("scores_without_customer", "customers_without_score"),
-                                 ("between", "segment_share_gap", 0, 0.001)]),  # shares are rounded to 4 decimals
+                                [*_zero("scores_without_customer", "customers_without_score", enforces=c.SCORES),
+                                 between("segment_share_gap", 0, 0.001, c.SCORES)]),  # shares are rounded to 4 decimals
     # the audience honours erasure, objection, consent and contact points, measured on the
     # published tables themselves (not on the rules that built them), and every customer gets one
     # decision per channel: in the audience or excluded with a reason
@@ -229,13 +288,15 @@ METRIC_SUITES: dict[str, tuple[str, list[tuple]]] = {
           (SELECT count(*) FROM marts.marketing_audience) + (SELECT count(*) FROM marts.marketing_audience_exclusions)
               - {len(AUDIENCE_CHANNELS)} * (SELECT count(*) FROM marts.dim_customer) AS decisions_minus_expected
         FROM marts.marketing_audience a LEFT JOIN marts.dim_customer d USING (customer_id)""",
-                                   _zero("audience_without_customer", "audience_erased", "audience_objected",
-                                         "audience_without_consent", "audience_without_contact_point",
-                                         "decisions_minus_expected")),
+                                   [*_zero("audience_erased", enforces=c.ERASURE),
+                                    # an objection sets consents to false: no consent, no audience
+                                    *_zero("audience_without_customer", "audience_objected", "audience_without_consent",
+                                           "audience_without_contact_point", "decisions_minus_expected",
+                                           enforces=c.OBJECTION)]),
 }
 
 # the SQL of a metric suite on an ordinary night, where it differs from METRIC_SUITES
 METRIC_NIGHT_SQL: dict[str, str] = {"staging.keys": _keys_sql(_night_duplicates)}
 
-SUITES: dict[str, list[tuple]] = ({f"raw.{e.name}": _raw_rules(e) for e in ENTITIES} | STAGING_RULES | MART_RULES
+SUITES: dict[str, list[Rule]] = ({f"raw.{e.name}": _raw_rules(e) for e in ENTITIES} | STAGING_RULES | MART_RULES
                                   | MODEL_RULES | {name: rules for name, (_, rules) in METRIC_SUITES.items()})

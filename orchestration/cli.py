@@ -70,6 +70,9 @@ class _ProgressHandler(logging.Handler):
                 name = f"{data.asset_key.to_user_string()}:{data.check_name}"
                 if getattr(data.severity, "value", "ERROR") == "WARN":
                     say(f"  ⚠ check {name} warns (not blocking)", flush=True)
+                    for key, value in (data.metadata or {}).items():
+                        if key.endswith(".warned") and getattr(value, "value", value) != "none":
+                            say(f"      {key[:-len('.warned')]}: {getattr(value, 'value', value)}", flush=True)
                 else:
                     self.failed_checks.append(name)
                     say(f"  ✘ check {name} failed", flush=True)

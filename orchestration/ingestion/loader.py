@@ -202,11 +202,12 @@ def ensure_raw_table(con, spec: EntitySpec, extra_columns: list[str]) -> None:
     cols = [f"{quote_ident(f.name)} {SQL_TYPES[f.type]}" for f in spec.fields]
     cols += [f"{quote_ident(k)} {v}" for k, v in META_COLUMNS.items()]
     con.execute(f"CREATE TABLE IF NOT EXISTS {spec.raw_table} ({', '.join(cols)})")
-    if not extra_columns:
-        return
     existing = {r[0] for r in con.execute(
         "SELECT column_name FROM duckdb_columns() WHERE schema_name='raw' AND table_name=?",
         [spec.name]).fetchall()}
+    for f in spec.fields:  # a column the contract gained since the table was made (it only adds)
+        if f.name not in existing:
+            con.execute(f"ALTER TABLE {spec.raw_table} ADD COLUMN {quote_ident(f.name)} {SQL_TYPES[f.type]}")
     for extra in extra_columns:
         if extra not in existing:  # contract: extra columns are kept in raw, ignored downstream
             con.execute(f"ALTER TABLE {spec.raw_table} ADD COLUMN {quote_ident(extra)} VARCHAR")

@@ -99,12 +99,12 @@ ENTITIES: tuple[EntitySpec, ...] = (
     EntitySpec("esp", "campaigns", "csv", (
         _req("campaign_id"), _f("name"), _enum("channel", "email", "sms"),
         _enum("objective", "promotion", "newsletter", "reactivation", "welcome", "loyalty"),
-        _req("sent_at", "timestamp"), _f("offer_code"),
+        _req("sent_at", "timestamp"), _f("offer_code"), _f("holdout_share", "decimal"),
     )),
     EntitySpec("esp", "events", "csv", (
         _req("event_id"), _f("campaign_id"), _f("recipient"),
         _enum("event_type", "sent", "delivered", "open", "click", "bounce", "unsubscribe", "complaint",
-              required=True),
+              "held_out", required=True),
         _req("occurred_at", "timestamp"), _f("url"),
     )),
     EntitySpec("web", "events", "jsonl", (
@@ -129,7 +129,7 @@ ENTITIES: tuple[EntitySpec, ...] = (
     )),
     EntitySpec("privacy", "requests", "csv", (
         _req("request_id"), _req("requested_at", "timestamp"),
-        _enum("request_type", "erasure", "objection", required=True), _f("email"), _f("phone"),
+        _enum("request_type", "erasure", "objection", "access", required=True), _f("email"), _f("phone"),
         _f("crm_id"),
     )),
 )
