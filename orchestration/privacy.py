@@ -31,10 +31,12 @@ from pathlib import Path
 
 import duckdb
 
+from .identity.stitching import KEYS, RECORDS
 from .warehouse import table_exists
 
 REGISTER = "privacy.erasure_register"
 ERASED_CUSTOMERS = "privacy.erased_customers"
+OBJECTING_CUSTOMERS = "privacy.objecting_customers"
 SALT_FILE = "privacy.salt"
 # loads whose quarantined lines were already checked against every erasure known that night:
 # a later night checks them only against what is new (records erased for the first time, new
@@ -182,35 +184,144 @@ def register_requests(con: duckdb.DuckDBPyConnection, secret: str) -> int:
     return con.execute(f"SELECT count(*) FROM {REGISTER}").fetchall()[0][0] - before
 
 
+# Hard identifiers a request reaches through: a record carrying one of the person's values is the
+# person's too, whether or not identity linked it, unless the value is shared with another person.
+CLOSURE_KEYS = ("email", "phone", "crm_id", "loyalty_card")
+CLOSURE_MAX_ROUNDS = 6
+
+
+def reach(con: duckdb.DuckDBPyConnection, seeds: str, out: str) -> int:
+    """Temp table `out` (source, source_record_id, customer_id, requested_at): the records of a
+    request, by identifier closure from `seeds` (source, source_record_id, requested_at: the
+    records carrying an identifier the request names).
+
+    The customers of the seeds are the person's, with every record they hold. Then, round after
+    round, a record carrying one of those records' hard identifiers (e-mail key, E.164 phone, CRM
+    id, loyalty card) is the person's as well, with its customer, when that customer holds no named
+    record or only named records with one of the person's name signatures: a caller or recipient
+    identity left apart, a duplicate member identity missed. A value carried by a customer with
+    another name (a family landline or inbox) is shared: the other person keeps their records."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {out} AS
+        WITH s AS (SELECT source, source_record_id, min(requested_at) AS requested_at FROM ({seeds}) GROUP BY ALL),
+        hit AS (SELECT c.customer_id, min(s.requested_at) AS requested_at
+                FROM s JOIN identity.record_clusters c USING (source, source_record_id)
+                WHERE c.customer_id IS NOT NULL GROUP BY 1)
+        SELECT c.source, c.source_record_id, c.customer_id, hit.requested_at
+        FROM identity.record_clusters c JOIN hit USING (customer_id)
+        UNION
+        SELECT s.source, s.source_record_id, c.customer_id, s.requested_at
+        FROM s LEFT JOIN identity.record_clusters c USING (source, source_record_id)
+        WHERE c.customer_id IS NULL""")
+    for _ in range(CLOSURE_MAX_ROUNDS):
+        added = con.execute(f"""INSERT INTO {out}
+            WITH vals AS (
+                SELECT k.key_type, k.key_value, min(o.requested_at) AS requested_at
+                FROM {out} o JOIN {KEYS} k USING (source, source_record_id)
+                WHERE k.key_type IN {CLOSURE_KEYS} GROUP BY ALL),
+            sigs AS (SELECT DISTINCT r.name_signature FROM {out} o JOIN {RECORDS} r USING (source, source_record_id)
+                     WHERE r.name_signature IS NOT NULL),
+            carriers AS (
+                SELECT c.source, c.source_record_id, c.customer_id, min(v.requested_at) AS requested_at
+                FROM vals v JOIN {KEYS} k USING (key_type, key_value)
+                JOIN identity.record_clusters c USING (source, source_record_id)
+                WHERE NOT EXISTS (SELECT 1 FROM {out} o WHERE o.source = c.source AND o.source_record_id = c.source_record_id)
+                GROUP BY ALL),
+            other_people AS (  -- carriers' customers holding a named record of another name
+                SELECT DISTINCT c.customer_id FROM identity.record_clusters c
+                JOIN {RECORDS} r USING (source, source_record_id)
+                WHERE c.customer_id IN (SELECT customer_id FROM carriers)
+                  AND r.name_signature IS NOT NULL AND r.name_signature NOT IN (SELECT name_signature FROM sigs)),
+            absorbed AS (SELECT customer_id, min(requested_at) AS requested_at FROM carriers
+                         WHERE customer_id IS NOT NULL AND customer_id NOT IN (SELECT customer_id FROM other_people)
+                         GROUP BY 1)
+            SELECT c.source, c.source_record_id, c.customer_id, a.requested_at
+            FROM identity.record_clusters c JOIN absorbed a USING (customer_id)
+            UNION
+            SELECT source, source_record_id, customer_id, requested_at FROM carriers
+            WHERE customer_id IS NULL AND NOT EXISTS (
+                SELECT 1 FROM {RECORDS} r WHERE r.source = carriers.source
+                  AND r.source_record_id = carriers.source_record_id
+                  AND r.name_signature IS NOT NULL AND r.name_signature NOT IN (SELECT name_signature FROM sigs))
+            """).fetchall()[0][0]
+        if not added:
+            break
+    return con.execute(f"SELECT count(*) FROM {out}").fetchall()[0][0]
+
+
+# Upserted silos keep every version in raw: an e-mail or phone a member or an account held before
+# (the person changed it since) is still theirs, and a request may name it.
+HISTORY = (("raw.crm__customers", "crm", "crm_id"), ("raw.ecommerce__accounts", "ecommerce", "account_id"))
+
+
+def _history_keys(con) -> str:
+    """SQL of (source, source_record_id, key_type, key_value) for every e-mail key and phone's
+    national digits a member or an account ever held (raw versions, as staging normalises them)."""
+    email = ("regexp_replace(lower(trim(t.email)), '[+][^@]*@', '@')")
+    parts = []
+    for table, source, record_id in HISTORY:
+        if table_exists(con, table):
+            parts.append(f"""SELECT DISTINCT '{source}' AS source, trim(t.{record_id}) AS source_record_id,
+                    'email' AS key_type, {email} AS key_value FROM {table} t WHERE {email} LIKE '%_@_%._%'
+                UNION ALL SELECT DISTINCT '{source}', trim(t.{record_id}), 'phone_digits', {_phone_digits("t.phone")}
+                    FROM {table} t WHERE length({_phone_digits("t.phone")}) >= {MIN_PHONE_DIGITS}""")
+    return " UNION ALL ".join(parts) or ("SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS source_record_id, "
+                                         "NULL::VARCHAR AS key_type, NULL::VARCHAR AS key_value WHERE false")
+
+
+def objecting_customers(con: duckdb.DuckDBPyConnection) -> int:
+    """`privacy.objecting_customers`: every customer an objection reaches by identifier closure
+    (`reach`) from the records carrying the e-mail, phone or CRM id it names."""
+    seeds = ("SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS source_record_id, NULL::TIMESTAMP AS requested_at "
+             "WHERE false")
+    if table_exists(con, "staging.stg_privacy__requests"):
+        seeds = f"""SELECT k.source, k.source_record_id, q.requested_at
+            FROM staging.stg_privacy__requests q
+            JOIN {KEYS} k ON (k.key_type = 'email' AND k.key_value = q.email_key)
+                          OR (k.key_type = 'phone' AND k.key_value = q.phone_e164)
+                          OR (k.key_type = 'crm_id' AND k.key_value = q.crm_id)
+            WHERE q.request_type = 'objection'
+            UNION ALL
+            SELECT h.source, h.source_record_id, q.requested_at
+            FROM staging.stg_privacy__requests q
+            JOIN ({_history_keys(con)}) h
+              ON (h.key_type = 'email' AND h.key_value = q.email_key)
+              OR (h.key_type = 'phone_digits' AND h.key_value = {_phone_digits("q.phone_e164")})
+            WHERE q.request_type = 'objection'"""
+    reach(con, seeds, "objection_reach")
+    con.execute(f"""CREATE OR REPLACE TABLE {OBJECTING_CUSTOMERS} AS
+        SELECT customer_id, min(requested_at) AS requested_at FROM objection_reach
+        WHERE customer_id IS NOT NULL GROUP BY 1""")
+    return con.execute(f"SELECT count(*) FROM {OBJECTING_CUSTOMERS}").fetchall()[0][0]
+
+
 def erased_records(con: duckdb.DuckDBPyConnection, secret: str) -> int:
-    """Temp table `erased` (source, source_record_id) of every record of a person to erase, and
-    `privacy.erased_customers`; every erased record is hashed into the register."""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE hit AS
-        SELECT customer_id, min(requested_at) AS requested_at FROM (
-            SELECT c.customer_id, r.requested_at
-            FROM identity.record_clusters c
-            JOIN intermediate.int_identity__record_keys k USING (source, source_record_id)
-            JOIN {REGISTER} r ON r.kind = 'key' AND r.key_hash = {_digest("k.key_type || ':' || k.key_value")}
-            WHERE c.customer_id IS NOT NULL
-              AND k.key_type IN ('email', 'phone', 'crm_id')  -- the kinds of key a request names
-            UNION ALL
-            SELECT c.customer_id, r.requested_at
-            FROM identity.record_clusters c
-            JOIN ({_unparsed_phones(con)}) u USING (source, source_record_id)
-            JOIN {REGISTER} r ON r.kind = 'key' AND r.key_hash = {_digest("'phone_digits:' || u.digits")}
-            WHERE c.customer_id IS NOT NULL AND length(u.digits) >= {MIN_PHONE_DIGITS}
-            UNION ALL
-            SELECT c.customer_id, r.requested_at
-            FROM identity.record_clusters c
-            JOIN {REGISTER} r ON r.kind = 'record' AND r.key_hash = {_digest("c.source || ':' || c.source_record_id")}
-            WHERE c.customer_id IS NOT NULL)
-        GROUP BY customer_id""", {"salt": secret})
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE erased AS
-        SELECT c.source, c.source_record_id, hit.requested_at
-        FROM identity.record_clusters c JOIN hit USING (customer_id)""")
-    con.execute(f"CREATE OR REPLACE TABLE {ERASED_CUSTOMERS} AS SELECT customer_id, requested_at FROM hit")
+    """Temp table `erased` (source, source_record_id, requested_at) of every record of a person to
+    erase (by identifier closure: `reach`), and `privacy.erased_customers`; every erased record is
+    hashed into the register."""
+    seeds = f"""
+        SELECT k.source, k.source_record_id, r.requested_at
+        FROM {KEYS} k
+        JOIN {REGISTER} r ON r.kind = 'key' AND r.key_hash = {_digest("k.key_type || ':' || k.key_value")}
+        WHERE k.key_type IN ('email', 'phone', 'crm_id')  -- the kinds of key a request names
+        UNION ALL
+        SELECT u.source, u.source_record_id, r.requested_at
+        FROM ({_unparsed_phones(con)}) u
+        JOIN {REGISTER} r ON r.kind = 'key' AND r.key_hash = {_digest("'phone_digits:' || u.digits")}
+        WHERE length(u.digits) >= {MIN_PHONE_DIGITS}
+        UNION ALL  -- an e-mail or phone a member or an account held in an earlier version
+        SELECT h.source, h.source_record_id, r.requested_at
+        FROM ({_history_keys(con)}) h
+        JOIN {REGISTER} r ON r.kind = 'key' AND r.key_hash = {_digest("h.key_type || ':' || h.key_value")}
+        UNION ALL
+        SELECT c.source, c.source_record_id, r.requested_at
+        FROM identity.record_clusters c
+        JOIN {REGISTER} r ON r.kind = 'record' AND r.key_hash = {_digest("c.source || ':' || c.source_record_id")}"""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE erasure_seeds AS {seeds}", {"salt": secret})
+    reach(con, "SELECT * FROM erasure_seeds", "erased_reach")
+    con.execute("CREATE OR REPLACE TEMP TABLE erased AS SELECT source, source_record_id, requested_at FROM erased_reach")
+    con.execute(f"""CREATE OR REPLACE TABLE {ERASED_CUSTOMERS} AS
+        SELECT customer_id, min(requested_at) AS requested_at FROM erased_reach
+        WHERE customer_id IS NOT NULL GROUP BY 1""")
     # temp table `new_erased`: tonight's erased records not erased on an earlier night
     con.execute(f"""CREATE OR REPLACE TEMP TABLE new_erased AS
         SELECT DISTINCT e.source, e.source_record_id FROM erased e

@@ -18,7 +18,9 @@ class IdentityConfig(dg.Config):
     retrain: bool = Field(
         default=False,
         description="Retrain the Splink model on tonight's records (saved to $DATAMART_HOME/identity/"
-                    "splink_model.json, which then wins over the model shipped with the project).")
+                    "splink_model.json, which then wins over the model shipped with the project). A first "
+                    "build and a full refresh retrain without asking when the warehouse holds enough named "
+                    "records; an ordinary night never does.")
     full_refresh: bool = Field(
         default=False,
         description="Re-resolve every record (score every candidate pair again, stitch and cluster everything) "
@@ -57,7 +59,10 @@ def identity_resolution(context: dg.AssetExecutionContext, config: IdentityConfi
     timings = {}
     with datamart.connect() as con:
         t0 = time.perf_counter()
-        trained = config.retrain or not (home_model.exists() or probabilistic.DEFAULT_MODEL_PATH.exists())
+        # the warehouse's own records estimate the model (u by random sampling, m by EM, term
+        # frequencies from the data): on a first build, a full refresh or on demand
+        trained = config.retrain or ((config.full_refresh or not home_model.exists())
+                                     and probabilistic.enough_to_train(con))
         if trained:
             trained_model = probabilistic.train(con.sql(probabilistic.input_sql()).to_arrow_table())
             home_model.parent.mkdir(parents=True, exist_ok=True)

@@ -411,6 +411,16 @@ def candidates_sql(changed: str, unchanged: str) -> str:
     return " UNION ".join(parts)
 
 
+# Fewer named records than this and EM has too little to learn from: the shipped model scores them
+MIN_RECORDS_TO_TRAIN = 2_000
+
+
+def enough_to_train(con) -> bool:
+    n = con.execute(f"SELECT count(*) FROM {RECORDS} WHERE first_name_key IS NOT NULL "
+                    f"OR last_name_key IS NOT NULL").fetchall()[0][0]
+    return n >= MIN_RECORDS_TO_TRAIN
+
+
 def train(inputs: pa.Table, seed: int = 42) -> dict:
     """Estimate the model on the current records; return its JSON-able dict."""
     from splink import DuckDBAPI, Linker
