@@ -61,11 +61,16 @@ def _refresh(tmp: Path, landing: Path):
 
 
 def _accounting(home: Path, landing: Path) -> tuple[int, list]:
+    """(files loaded, files whose rows do not add up); no contract-valid file may be refused (a
+    refused file adds up too: 0 = 0 + 0)."""
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        rows = con.execute("""SELECT file_path, rows_read, rows_loaded, rows_quarantined FROM audit.load_log
+        rows = con.execute("""SELECT file_path, rows_read, rows_loaded, rows_quarantined, status, message
+                              FROM audit.load_log
                               QUALIFY row_number() OVER (PARTITION BY file_path ORDER BY loaded_at DESC) = 1""").fetchall()
     landed = {p.relative_to(landing).as_posix() for p in landing.glob("*/*/*.*")}
     assert {r[0] for r in rows} == landed, "a landing file was not loaded (or a loaded one is not in the landing zone)"
+    refused = [(r[0], r[5]) for r in rows if r[4] == "refused"]
+    assert refused == [], f"contract-valid files were refused: {refused[:5]}"
     return len(rows), [r for r in rows if r[1] != r[2] + r[3]]
 
 

@@ -268,8 +268,10 @@ def _stage_csv(con, spec: EntitySpec, files: list[LandingFile], header: list[str
     pass (`judge(relation, kept)` wraps the scan); parser rejects go to _rejects. Returns a
     relation of _typed's rows with their row id `_rid` and their physical line `_line`."""
     columns = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in header) + "}"
+    # a column the contract calls optional that this export does not have: null on every row
+    absent = "".join(f", NULL::VARCHAR AS {quote_ident(f.name)}" for f in spec.fields if f.name not in header)
     con.execute("DROP TABLE IF EXISTS _rej; DROP TABLE IF EXISTS _rej_scan")
-    scan = f"""(SELECT file_index AS _fi, * FROM read_csv({_file_list(files)}, columns={columns}, header=true,
+    scan = f"""(SELECT file_index AS _fi, *{absent} FROM read_csv({_file_list(files)}, columns={columns}, header=true,
             delim={quote_literal(spec.delimiter)}, quote='"', escape='"', auto_detect=false,
             ignore_errors=true, store_rejects=true,
             rejects_table='_rej', rejects_scan='_rej_scan', strict_mode=true))"""
@@ -518,7 +520,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, landing_dir: Path, spec: EntityS
             continue
         header = _header(f, spec) if spec.fmt == "csv" else None
         if header is not None:
-            missing = [c for c in spec.column_names if c not in header]
+            missing = [f.name for f in spec.fields if f.name not in header and not f.may_be_absent]
             if missing or len(set(header)) != len(header):
                 why = (f"header lacks columns {', '.join(missing)}" if missing
                        else "header repeats a column name")

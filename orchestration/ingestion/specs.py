@@ -19,6 +19,7 @@ class Field:
     enum: tuple[str, ...] | None = None
     non_negative: bool = False  # e.g. prices: a negative value is a bad row
     items: tuple[Field, ...] = ()  # for json arrays of objects (order lines)
+    may_be_absent: bool = False  # a column the contract calls optional: a file without it still loads
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ ENTITIES: tuple[EntitySpec, ...] = (
     EntitySpec("esp", "campaigns", "csv", (
         _req("campaign_id"), _f("name"), _enum("channel", "email", "sms"),
         _enum("objective", "promotion", "newsletter", "reactivation", "welcome", "loyalty"),
-        _req("sent_at", "timestamp"), _f("offer_code"), _f("holdout_share", "decimal"),
+        _req("sent_at", "timestamp"), _f("offer_code"), _f("holdout_share", "decimal", may_be_absent=True),
     )),
     EntitySpec("esp", "events", "csv", (
         _req("event_id"), _f("campaign_id"), _f("recipient"),

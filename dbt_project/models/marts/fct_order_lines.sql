@@ -5,7 +5,9 @@
     on_schema_change='append_new_columns',
     pre_hook="{{ forget_rows_after_night('order_date') }}"
 ) }}
--- Every order and receipt line of every channel under the one customer key.
+-- Every order and receipt line of every channel under the one customer key; a purchase whose
+-- buyer is known only up to a household (a guest order through a family inbox, a couple's
+-- loyalty card) has no customer and the household's id.
 -- Web lines carry the order's status on the night; store lines are purchases (returns negative).
 --
 -- Incremental: a night rebuilds the lines dated in the window (store) or whose order changed
@@ -18,14 +20,21 @@ with clusters as (
     select source, source_record_id, customer_id from {{ source('identity', 'record_clusters') }}
 ),
 
+households as (
+    select source, source_record_id, household_id from {{ ref('int_orders__household_buyers') }}
+),
+
 orders as (
     select
         o.*,
-        coalesce(acc.customer_id, guest.customer_id) as customer_id
+        coalesce(acc.customer_id, guest.customer_id) as customer_id,
+        hh.household_id
     from {{ ref('stg_ecommerce__orders') }} o
     left join clusters acc on acc.source = 'ecommerce' and acc.source_record_id = o.account_id
     left join clusters guest
         on o.account_id is null and guest.source = 'ecommerce' and guest.source_record_id = o.order_id
+    left join households hh
+        on o.account_id is null and hh.source = 'ecommerce' and hh.source_record_id = o.order_id
 ),
 
 web as (
@@ -33,6 +42,7 @@ web as (
         o.order_id,
         l.line_no,
         o.customer_id,
+        case when o.customer_id is null then o.household_id end as household_id,
         'web' as channel,
         o.ordered_at,
         o.order_date,
@@ -54,6 +64,7 @@ store as (
         r.receipt_id as order_id,
         r.line_no,
         card.customer_id,
+        case when card.customer_id is null then hh.household_id end as household_id,
         'store' as channel,
         r.purchased_at as ordered_at,
         r.purchase_date as order_date,
@@ -68,6 +79,7 @@ store as (
         r.purchase_date as changed_date
     from {{ ref('stg_pos__receipt_lines') }} r
     left join clusters card on card.source = 'pos' and card.source_record_id = r.loyalty_card_id
+    left join households hh on hh.source = 'pos' and hh.source_record_id = r.loyalty_card_id
 ),
 
 all_lines as (
@@ -78,7 +90,7 @@ all_lines as (
 
 select
     order_id, line_no, customer_id, channel, ordered_at, order_date, sku, quantity, unit_price,
-    discount_amount, net_amount, order_status, is_purchase, store_id
+    discount_amount, net_amount, order_status, is_purchase, store_id, household_id
 from all_lines
 {% if is_incremental() %}
 where changed_date >= {{ incremental_since('order_date') }}
@@ -87,6 +99,9 @@ where changed_date >= {{ incremental_since('order_date') }}
         where t.channel = all_lines.channel and t.order_id = all_lines.order_id
           and t.line_no = all_lines.line_no
           and (t.customer_id is distinct from all_lines.customer_id
-               or t.order_status is distinct from all_lines.order_status)
+               or t.order_status is distinct from all_lines.order_status
+               {%- if 'household_id' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+               or t.household_id is distinct from all_lines.household_id
+               {%- endif %})
    )
 {% endif %}
