@@ -91,14 +91,19 @@ def identity_scores(con, truth_records: str, exclude_persons: str = "SELECT NULL
 
 # -- RFM --------------------------------------------------------------------------------------------
 
-def rfm_scores(con, purchases: str, as_of: dt.date) -> dict:
-    """RFM of cleanly resolved customers (holding the records of exactly one person, and all of that
-    person's scored records) against the person's true purchases up to the night."""
-    con.execute("""
+def rfm_scores(con, purchases: str, as_of: dt.date, shared_records: str = "SELECT NULL AS source, NULL AS "
+               "source_record_id WHERE false") -> dict:
+    """RFM of cleanly resolved customers (holding the records of exactly one person and none that
+    several persons share (`shared_records`: a couple's account or card), and all of that person's
+    scored records) against the person's true purchases up to the night."""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE clean AS
         WITH s AS (SELECT * FROM scored WHERE in_map AND customer_id IS NOT NULL),
-        one AS (SELECT customer_id, any_value(person_id) AS person_id FROM s GROUP BY 1
-                HAVING count(DISTINCT person_id) = 1),
+        shared AS (SELECT DISTINCT m.customer_id FROM marts.customer_identity_map m
+                   JOIN ({shared_records}) x ON x.source = m.source AND x.source_record_id = m.source_record_id),
+        one AS (SELECT customer_id, any_value(person_id) AS person_id FROM s
+                WHERE customer_id NOT IN (SELECT customer_id FROM shared WHERE customer_id IS NOT NULL)
+                GROUP BY 1 HAVING count(DISTINCT person_id) = 1),
         whole AS (SELECT person_id FROM scored GROUP BY 1 HAVING count(DISTINCT customer_id) = 1
                   AND count(*) = count(customer_id))
         SELECT one.* FROM one JOIN whole USING (person_id)""")
@@ -177,6 +182,22 @@ def reachable_requests(con, landing: Path) -> None:
           OR (r.crm_id <> '' AND contains(l.text, lower(r.crm_id)))""")
 
 
+def purchase_records(landing: Path) -> str:
+    """SQL of (purchase_id, source, source_record_id): the identity record each purchase was made
+    through, read from the landing files (a web order's account, or the guest order itself; a
+    receipt's loyalty card)."""
+    return f"""
+        SELECT DISTINCT order_id AS purchase_id, 'ecommerce' AS source, coalesce(account_id, order_id) AS source_record_id
+        FROM read_json('{landing}/ecommerce/orders/*.jsonl', format = 'newline_delimited', ignore_errors = true,
+                       columns = {{order_id: 'VARCHAR', account_id: 'VARCHAR'}})
+        WHERE order_id IS NOT NULL
+        UNION
+        SELECT DISTINCT receipt_id, 'pos', loyalty_card_id
+        FROM read_csv('{landing}/pos/receipts/*.csv', delim = ';', all_varchar = true, header = true,
+                      ignore_errors = true, union_by_name = true)
+        WHERE receipt_id IS NOT NULL AND loyalty_card_id IS NOT NULL"""
+
+
 def independent_needles(truth: Path) -> str:
     """Values unique to an erased person: e-mails, E.164 phones and national numbers, and full names,
     that no other person of the population holds."""
@@ -216,11 +237,22 @@ def evaluate_independent(home: Path, truth: Path, as_of: dt.date, landing: Path)
         erased = f"SELECT person_id FROM {_csv(truth / 'privacy.csv')} WHERE request_type = 'erasure'"
         out = identity_scores(con, f"SELECT source, source_record_id, nullif(person_id, '') AS person_id "
                                    f"FROM {_csv(truth / 'records.csv')}", erased)
-        purchases = f"""SELECT purchase_id, nullif(person_id, '') AS person_id, local_date::DATE AS local_date,
-                               net_amount::DECIMAL(18, 2) AS net_amount
-                        FROM {_csv(truth / 'purchases.csv')}
-                        WHERE counts = 'true' AND coalesce(household_id, '') = '' AND person_id IS NOT NULL"""
-        out |= rfm_scores(con, purchases, as_of)
+        # a purchase is a person's when the record it was made through (the web account, the guest
+        # order, the loyalty card) is that person's alone; through a record several people use (a
+        # couple's card, a family inbox's guest order) the buyer is known only up to a household
+        purchases = f"""WITH pr AS ({purchase_records(landing)}),
+                        owner AS (SELECT source, source_record_id, any_value(person_id) AS person_id
+                                  FROM {_csv(truth / 'records.csv')} GROUP BY ALL
+                                  HAVING count(DISTINCT person_id) = 1 AND count(person_id) = count(*))
+                        SELECT p.purchase_id, o.person_id, p.local_date::DATE AS local_date,
+                               p.net_amount::DECIMAL(18, 2) AS net_amount
+                        FROM {_csv(truth / 'purchases.csv')} p
+                        JOIN pr ON pr.purchase_id = p.purchase_id
+                        JOIN owner o ON o.source = pr.source AND o.source_record_id = pr.source_record_id
+                        WHERE p.counts = 'true' AND o.person_id = p.person_id"""
+        shared = (f"SELECT source, source_record_id FROM {_csv(truth / 'records.csv')} GROUP BY ALL "
+                  "HAVING count(DISTINCT person_id) > 1")
+        out |= rfm_scores(con, purchases, as_of, shared)
         out |= objection_scores(con, truth)
         out |= erasure_scores(con, independent_needles(truth))
         out["requests_naming_values_no_silo_sent"] = con.execute(
