@@ -60,7 +60,7 @@ def identity_scores(con, truth_records: str, exclude_persons: str = "SELECT NULL
         SELECT source, source_record_id, any_value(person_id) AS person_id
         FROM ({truth_records}) GROUP BY ALL
         HAVING count(DISTINCT person_id) = 1 AND count(person_id) = count(*)
-           AND any_value(person_id) NOT IN ({exclude_persons})""")
+           AND any_value(person_id) NOT IN (SELECT x FROM ({exclude_persons}) e(x) WHERE x IS NOT NULL)""")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE scored AS
         SELECT t.source, t.source_record_id, t.person_id, m.customer_id,
