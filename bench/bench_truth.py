@@ -89,6 +89,42 @@ def identity_scores(con, truth_records: str, exclude_persons: str = "SELECT NULL
             "persons_over_several_customers": split}
 
 
+def evidence_ceiling(con, warehouse: Path) -> dict:
+    """The share of true pairs that exact shared evidence alone connects: records of one person
+    joined when they carry the same normalised hard identifier (e-mail key, E.164 phone, card,
+    account, CRM id), or the same first name, last name and birth date, closed transitively. What
+    no exact evidence connects only a model can find (or nothing: a cookie that never logs in)."""
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    con.execute(f"ATTACH '{warehouse}' AS wh (READ_ONLY)")
+    try:
+        recs = con.execute("""
+            SELECT row_number() OVER () - 1 AS ix, source, source_record_id, person_id FROM scored WHERE in_map""").df()
+        con.register("recs", recs)
+        links = con.execute("""
+            WITH keys AS (
+                SELECT r.ix, r.person_id, k.key_type || ':' || k.key_value AS v
+                FROM recs r JOIN wh.intermediate.int_identity__record_keys k
+                  ON k.source = r.source AND k.source_record_id = r.source_record_id
+                UNION ALL
+                SELECT r.ix, r.person_id, 'n:' || i.first_name_key || '|' || i.last_name_key || '|' || i.birth_date
+                FROM recs r JOIN wh.intermediate.int_identity__records i
+                  ON i.source = r.source AND i.source_record_id = r.source_record_id
+                WHERE i.first_name_key IS NOT NULL AND i.last_name_key IS NOT NULL AND i.birth_date IS NOT NULL)
+            SELECT a.ix AS i, min(b.ix) AS j FROM keys a JOIN keys b USING (person_id, v) GROUP BY a.ix, a.v""").df()
+    finally:
+        con.execute("DETACH wh")
+    n = len(recs)
+    graph = coo_matrix((np.ones(len(links)), (links["i"], links["j"])), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    recs["comp"] = comp
+    true_pairs = int((recs.groupby("person_id").size().pipe(lambda g: g * (g - 1) // 2)).sum())
+    reached = int((recs.groupby(["person_id", "comp"]).size().pipe(lambda g: g * (g - 1) // 2)).sum())
+    return {"recall_ceiling_exact_evidence": round(reached / max(1, true_pairs), 4)}
+
+
 # -- RFM --------------------------------------------------------------------------------------------
 
 def rfm_scores(con, purchases: str, as_of: dt.date, shared_records: str = "SELECT NULL AS source, NULL AS "
@@ -237,6 +273,7 @@ def evaluate_independent(home: Path, truth: Path, as_of: dt.date, landing: Path)
         erased = f"SELECT person_id FROM {_csv(truth / 'privacy.csv')} WHERE request_type = 'erasure'"
         out = identity_scores(con, f"SELECT source, source_record_id, nullif(person_id, '') AS person_id "
                                    f"FROM {_csv(truth / 'records.csv')}", erased)
+        out |= evidence_ceiling(con, home / "warehouse.duckdb")
         # a purchase is a person's when the record it was made through (the web account, the guest
         # order, the loyalty card) is that person's alone; through a record several people use (a
         # couple's card, a family inbox's guest order) the buyer is known only up to a household
