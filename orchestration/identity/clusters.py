@@ -104,13 +104,33 @@ def components(con: duckdb.DuckDBPyConnection, prob_edges: np.ndarray | None = N
     return labels[:n_rec]
 
 
+# The model's links between placed records, as record indexes, less the links of an ambiguous hub:
+# a record linked to two records born in different years that are not linked to each other (a
+# form holding only "Thomas Clément" matched to two namesakes) would close two people into one
+# customer through itself. Its links are dropped instead: the chain is cut, not closed.
 PROB_IX_SQL = """
     CREATE OR REPLACE TEMP TABLE id_prob_ix AS
-    WITH keyed AS (SELECT rec_ix, source || ':' || source_record_id AS rec_key FROM id_records)
-    SELECT l.rec_ix AS rec_l, r.rec_ix AS rec_r, e.*
-    FROM id_prob_edges e
-    JOIN keyed l ON l.rec_key = e.rec_key_l
-    JOIN keyed r ON r.rec_key = e.rec_key_r
+    WITH keyed AS (SELECT rec_ix, source || ':' || source_record_id AS rec_key, birth_date FROM id_records),
+    linked AS (
+        SELECT l.rec_ix AS rec_l, r.rec_ix AS rec_r, e.*
+        FROM id_prob_edges e
+        JOIN keyed l ON l.rec_key = e.rec_key_l
+        JOIN keyed r ON r.rec_key = e.rec_key_r
+    ),
+    ends AS (SELECT rec_l AS hub, rec_r AS other FROM linked UNION ALL SELECT rec_r AS hub, rec_l AS other FROM linked),
+    hubs AS (
+        SELECT DISTINCT a.hub
+        FROM ends a
+        JOIN ends b ON b.hub = a.hub AND b.other > a.other
+        JOIN keyed x ON x.rec_ix = a.other
+        JOIN keyed y ON y.rec_ix = b.other
+        LEFT JOIN ends direct ON direct.hub = a.other AND direct.other = b.other
+        WHERE direct.hub IS NULL AND year(x.birth_date) <> year(y.birth_date)
+    )
+    SELECT linked.* FROM linked
+    LEFT JOIN hubs hl ON hl.hub = linked.rec_l
+    LEFT JOIN hubs hr ON hr.hub = linked.rec_r
+    WHERE hl.hub IS NULL AND hr.hub IS NULL
 """
 
 
