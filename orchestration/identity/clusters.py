@@ -105,9 +105,11 @@ def components(con: duckdb.DuckDBPyConnection, prob_edges: np.ndarray | None = N
 
 
 # The model's links between placed records, as record indexes, less the links of an ambiguous hub:
-# a record linked to two records born in different years that are not linked to each other (a
-# form holding only "Thomas Clément" matched to two namesakes) would close two people into one
-# customer through itself. Its links are dropped instead: the chain is cut, not closed.
+# a record with no birth date of its own, linked to two records that are not linked to each other
+# and whose birth dates differ in year, month and day, would close two people into one customer
+# through itself (a form holding only "Thomas Clément" matched to two namesakes). Its links are
+# dropped instead: the chain is cut, not closed. A hub with a birth date is not cut: FEBRL3's
+# duplicates of one person can carry wholly different dates, and the hub's own date was weighed.
 PROB_IX_SQL = """
     CREATE OR REPLACE TEMP TABLE id_prob_ix AS
     WITH keyed AS (SELECT rec_ix, source || ':' || source_record_id AS rec_key, birth_date FROM id_records),
@@ -124,8 +126,10 @@ PROB_IX_SQL = """
         JOIN ends b ON b.hub = a.hub AND b.other > a.other
         JOIN keyed x ON x.rec_ix = a.other
         JOIN keyed y ON y.rec_ix = b.other
+        JOIN keyed h ON h.rec_ix = a.hub
         LEFT JOIN ends direct ON direct.hub = a.other AND direct.other = b.other
-        WHERE direct.hub IS NULL AND year(x.birth_date) <> year(y.birth_date)
+        WHERE direct.hub IS NULL AND h.birth_date IS NULL AND year(x.birth_date) <> year(y.birth_date)
+          AND month(x.birth_date) <> month(y.birth_date) AND day(x.birth_date) <> day(y.birth_date)
     )
     SELECT linked.* FROM linked
     LEFT JOIN hubs hl ON hl.hub = linked.rec_l
