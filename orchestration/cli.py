@@ -70,16 +70,15 @@ class _ProgressHandler(logging.Handler):
                 name = f"{data.asset_key.to_user_string()}:{data.check_name}"
                 if getattr(data.severity, "value", "ERROR") == "WARN":
                     say(f"  ⚠ check {name} warns (not blocking)", flush=True)
-                    for key, value in (data.metadata or {}).items():
-                        if key.endswith(".warned") and getattr(value, "value", value) != "none":
-                            say(f"      {key[:-len('.warned')]}: {getattr(value, 'value', value)}", flush=True)
+                    suffix = ".warned"
                 else:
                     self.failed_checks.append(name)
                     say(f"  ✘ check {name} failed", flush=True)
-                    # which expectations failed, with counts only (the metadata never holds values)
-                    for key, value in (data.metadata or {}).items():
-                        if key.endswith(".failed") and getattr(value, "value", value) != "none":
-                            say(f"      {key[:-len('.failed')]}: {getattr(value, 'value', value)}", flush=True)
+                    suffix = ".failed"
+                # which expectations failed or warned, with counts only (the metadata never holds values)
+                for key, value in (data.metadata or {}).items():
+                    if key.endswith(suffix) and getattr(value, "value", value) != "none":
+                        say(f"      {key[:-len(suffix)]}: {getattr(value, 'value', value)}", flush=True)
 
 
 def run_refresh(quiet: bool = False, event_log: list[str] | None = None,

@@ -268,6 +268,20 @@ def _history_keys(con) -> str:
                                          "NULL::VARCHAR AS key_type, NULL::VARCHAR AS key_value WHERE false")
 
 
+def _history_seeds(con) -> str:
+    """`UNION ALL` the records that held, in an earlier version, an identifier registered tonight.
+    Only tonight's keys: a record found so on the request's night is registered as erased, and
+    later nights reach it through the register, so raw's history is hashed on those nights alone."""
+    if not con.execute("SELECT count(*) FROM new_keys").fetchall()[0][0]:
+        return ""
+    return f"""
+        UNION ALL
+        SELECT h.source, h.source_record_id, r.requested_at
+        FROM ({_history_keys(con)}) h
+        JOIN {REGISTER} r ON r.kind = 'key' AND r.key_hash = {_digest("h.key_type || ':' || h.key_value")}
+        WHERE r.key_hash IN (SELECT key_hash FROM new_keys)"""
+
+
 def objecting_customers(con: duckdb.DuckDBPyConnection) -> int:
     """`privacy.objecting_customers`: every customer an objection reaches by identifier closure
     (`reach`) from the records carrying the e-mail, phone or CRM id it names."""
@@ -308,10 +322,7 @@ def erased_records(con: duckdb.DuckDBPyConnection, secret: str) -> int:
         FROM ({_unparsed_phones(con)}) u
         JOIN {REGISTER} r ON r.kind = 'key' AND r.key_hash = {_digest("'phone_digits:' || u.digits")}
         WHERE length(u.digits) >= {MIN_PHONE_DIGITS}
-        UNION ALL  -- an e-mail or phone a member or an account held in an earlier version
-        SELECT h.source, h.source_record_id, r.requested_at
-        FROM ({_history_keys(con)}) h
-        JOIN {REGISTER} r ON r.kind = 'key' AND r.key_hash = {_digest("h.key_type || ':' || h.key_value")}
+{_history_seeds(con)}
         UNION ALL
         SELECT c.source, c.source_record_id, r.requested_at
         FROM identity.record_clusters c

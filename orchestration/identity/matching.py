@@ -36,9 +36,10 @@ FULL_ABOVE_CHANGED_SHARE = 0.5
 
 # The household guard on a probabilistic link: twins. Two records with the same last name, birth
 # date and address but different first names are never joined on the model alone: no weight tells
-# twins from one person whose first name was replaced. Every other disagreement (a birth date a generation apart, another last name,
-# a first name only similar) lowers the match weight, which each warehouse's own records estimate
-# (a full refresh retrains the model on them): a veto there cost FEBRL4 12 % of its true pairs.
+# twins from one person whose first name was replaced. Every other disagreement (a birth date a
+# generation apart, another last name, a first name only similar) lowers the match weight, which
+# each warehouse's own records estimate (a full refresh retrains the model on them): a veto there
+# cost FEBRL4 12 % of its true pairs.
 _g = P.gamma
 GUARD_SQL = (
     f"NOT (gamma_first_name = {_g('first_name', 'different')} "
